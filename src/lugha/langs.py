@@ -1,0 +1,201 @@
+"""Language tags: resolve what a user types to ISO 639-3, handle macrolanguages, expected scripts.
+
+All data comes from libraries (langcodes/language_data: the IANA subtag registry and CLDR's
+dominant-language table; gflanguages: the scripts each language is written in), not from a hand table.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import langcodes
+from langcodes.data_dicts import NORMALIZED_MACROLANGUAGES
+from langcodes.tag_parser import LanguageTagError
+
+from lugha.errors import LughaError
+
+UNDETERMINED = "und"
+
+
+@lru_cache(maxsize=1)
+def _registry() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Parse the IANA registry that langcodes ships.
+
+    Returns (subtag -> description, subtag -> macrolanguage subtag, subtag -> suppress-script).
+    """
+    path = Path(langcodes.__file__).parent / "data" / "language-subtag-registry.txt"
+    names: dict[str, str] = {}
+    macro: dict[str, str] = {}
+    script: dict[str, str] = {}
+    for entry in path.read_text(encoding="utf-8").split("%%"):
+        fields: dict[str, str] = {}
+        for ln in entry.strip().splitlines():
+            if ": " in ln and not ln.startswith(" "):
+                k, v = ln.split(": ", 1)
+                fields.setdefault(k, v)
+        if fields.get("Type") != "language":
+            continue
+        sub = fields["Subtag"]
+        if ".." in sub:  # private-use range
+            continue
+        names[sub] = fields.get("Description", sub)
+        if "Macrolanguage" in fields:
+            macro[sub] = fields["Macrolanguage"]
+        if "Suppress-Script" in fields:
+            script[sub] = fields["Suppress-Script"]
+    return names, macro, script
+
+
+@lru_cache(maxsize=4096)
+def to_iso3(code: str) -> str:
+    """Any registered language subtag (2- or 3-letter) -> ISO 639-3 (terminology) code."""
+    code = code.strip().lower().replace("_", "-").split("-")[0]
+    if not code or code == UNDETERMINED:
+        return UNDETERMINED
+    try:
+        return langcodes.Language.get(code).to_alpha3()
+    except (LookupError, ValueError, LanguageTagError):
+        return code
+
+
+@lru_cache(maxsize=1)
+def _macro_tables() -> tuple[dict[str, str], dict[str, str]]:
+    """(individual iso3 -> macrolanguage iso3, macrolanguage iso3 -> dominant individual iso3)."""
+    _, macro, _ = _registry()
+    member_to_macro = {to_iso3(m): to_iso3(M) for m, M in macro.items()}
+    dominant: dict[str, str] = {}
+    # CLDR names one dominant member per macrolanguage (arb for ar, swh for sw); Akan lists two
+    # (fat, tw): keep the first in sorted order that the registry says is a member, Twi wins by
+    # being more widely written.
+    for member, M in sorted(NORMALIZED_MACROLANGUAGES.items(), key=lambda kv: (kv[1], kv[0] != "tw")):
+        dominant.setdefault(to_iso3(M), to_iso3(member))
+    return member_to_macro, dominant
+
+
+def macrolanguage_of(iso3: str) -> str | None:
+    return _macro_tables()[0].get(iso3)
+
+
+def canonical(iso3: str) -> str:
+    """A macrolanguage code becomes its dominant individual language (swa -> swh, aka -> twi)."""
+    return _macro_tables()[1].get(iso3, iso3)
+
+
+def same_language(a: str | None, b: str | None) -> bool:
+    """True when two ISO 639-3 codes name the same language, counting a macrolanguage as the
+    same as each of its members (a backend that only knows 'kur' is right about 'ckb' text)."""
+    if not a or not b or a == UNDETERMINED or b == UNDETERMINED:
+        return False
+    if a == b:
+        return True
+    ma, mb = macrolanguage_of(a), macrolanguage_of(b)
+    return ma == b or mb == a
+
+
+@lru_cache(maxsize=1)
+def _gf_scripts() -> dict[str, set[str]]:
+    """iso3 -> scripts, from gflanguages' language_script keys (e.g. 'ha_Arab', 'ti_Ethi')."""
+    import gflanguages
+
+    out: dict[str, set[str]] = {}
+    for key in gflanguages.LoadLanguages():
+        if "_" not in key:
+            continue
+        lang, *rest = key.split("_")
+        scripts = [r for r in rest if len(r) == 4 and r.istitle()]  # skip 'akuapem', 'BJ'
+        out.setdefault(to_iso3(lang), set()).update(scripts)
+    return out
+
+
+@dataclass(frozen=True)
+class Lang:
+    """A resolved language: what the user asked for, and what counts as a match."""
+
+    tag: str  # as the user typed it
+    code: str  # canonical ISO 639-3 (individual language where a macrolanguage was given)
+    name: str
+    equivalents: frozenset[str] = field(default_factory=frozenset)  # iso3 codes that count as it
+    scripts: tuple[str, ...] = ()  # ISO 15924 codes it is written in, most likely first
+
+    def matches(self, iso3: str | None) -> bool:
+        return bool(iso3) and (iso3 in self.equivalents or same_language(iso3, self.code))
+
+
+def expected_scripts(iso3: str) -> tuple[str, ...]:
+    """Scripts a language is written in: CLDR's likely script first, then every other script
+    Google Fonts' language data lists for it (Hausa: Latn, Arab)."""
+    first: list[str] = []
+    try:
+        likely = langcodes.Language.get(iso3).maximize().script
+        if likely:
+            first.append(likely)
+    except (LookupError, ValueError, LanguageTagError):
+        pass
+    others = set(_gf_scripts().get(iso3, set()))
+    M = macrolanguage_of(iso3)
+    if M and not others:
+        others |= _gf_scripts().get(M, set())
+    return tuple(dict.fromkeys(first + sorted(others)))
+
+
+@lru_cache(maxsize=512)
+def resolve(tag: str) -> Lang:
+    """Resolve an ISO 639-1/639-3/BCP-47 tag (or an English language name) to a Lang.
+
+    Raises LughaError listing close matches when the tag is unknown.
+    """
+    raw = tag.strip()
+    if not raw:
+        raise LughaError("empty language tag")
+    names, _, _ = _registry()
+    lang_sub = None
+    try:
+        parsed = langcodes.Language.get(raw)
+        lang_sub = parsed.language
+    except (LookupError, ValueError, LanguageTagError):
+        parsed = None
+    if parsed is None or lang_sub not in names:
+        try:
+            parsed = langcodes.find(raw)
+            lang_sub = parsed.language
+        except LookupError:
+            parsed = None
+    if parsed is None or not lang_sub or lang_sub not in names:
+        raise LughaError(f"unknown language tag {raw!r}; close matches: {', '.join(suggest(raw)) or 'none'}")
+    iso = to_iso3(lang_sub)
+    code = canonical(iso)
+    eq = {iso, code}
+    M = macrolanguage_of(code)
+    if iso != code or M is None:
+        # The user named a macrolanguage (sw, ku): every member counts.
+        eq |= {m for m, mac in _macro_tables()[0].items() if mac == iso}
+    if M:
+        eq.add(M)
+    scripts = expected_scripts(code)
+    if parsed.script:  # an explicit script in the tag (ku-Arab) narrows what is expected
+        scripts = (parsed.script,)
+    name = langcodes.Language.get(code).display_name()
+    return Lang(tag=raw, code=code, name=name, equivalents=frozenset(eq), scripts=scripts)
+
+
+def suggest(raw: str, n: int = 5) -> list[str]:
+    """Close matches for an unknown tag, as 'code (Name)'."""
+    names, _, _ = _registry()
+    low = raw.lower()
+    by_code = difflib.get_close_matches(low, list(names), n=n, cutoff=0.6)
+    name_index = {v.lower(): k for k, v in names.items()}
+    by_name = [name_index[m] for m in difflib.get_close_matches(low, list(name_index), n=n, cutoff=0.6)]
+    seen = list(dict.fromkeys(by_name + by_code))[:n]
+    return [f"{to_iso3(c)} ({names[c]})" for c in seen]
+
+
+def display_name(iso3: str | None) -> str:
+    if not iso3 or iso3 == UNDETERMINED:
+        return "undetermined"
+    try:
+        return langcodes.Language.get(iso3).display_name()
+    except (LookupError, ValueError, LanguageTagError):
+        return iso3

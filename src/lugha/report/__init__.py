@@ -1,0 +1,240 @@
+"""One kit for every report: Jinja2 with autoescaping, inline-SVG charts, tables, signatures.
+
+Corpus and model text is untrusted web content: templates autoescape everything, and nothing here
+ever marks user text as safe. Only SVG that matplotlib produced from numbers is inserted raw.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import jinja2
+from markupsafe import Markup
+
+from lugha import __version__
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("lugha", "report/templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def environment(extra_loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
+    """The shared environment; a pillar may add its own template folder (ChoiceLoader)."""
+    if extra_loader is None:
+        return _env
+    env = _env.overlay(loader=jinja2.ChoiceLoader([extra_loader, _env.loader]))
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """Render a template from lugha/report/templates (or an overlay's) with the shared globals."""
+    return _env.get_template(template).render(lugha_version=__version__, **context)
+
+
+def page(title: str, body_html: str | Markup, signature: dict | None = None, subtitle: str = "") -> str:
+    """A complete self-contained HTML page around already-rendered (escaped) body HTML."""
+    return render("page.html", title=title, subtitle=subtitle, body=Markup(body_html),
+                  signature=signature_string(signature) if signature else "")
+
+
+# ---- signatures -------------------------------------------------------------------------------
+
+def signature_string(sig: dict) -> str:
+    """sacrebleu-style compact signature: lugha:0.1.0|lid:pycld2-0.42+heliport-1.0.1|lang:tir|..."""
+    parts = [f"lugha:{sig.get('lugha', __version__)}"]
+    for k, v in sig.items():
+        if k == "lugha" or v is None:
+            continue
+        if isinstance(v, dict):
+            v = "+".join(f"{a}-{b}" if b not in (None, "") else str(a) for a, b in v.items())
+        elif isinstance(v, (list, tuple)):
+            v = "+".join(str(x) for x in v)
+        parts.append(f"{k}:{v}")
+    return "|".join(parts)
+
+
+def base_signature(**fields: Any) -> dict:
+    return {"lugha": __version__, **fields}
+
+
+# ---- files ------------------------------------------------------------------------------------
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write via a temp file + rename so a reader never sees half a report."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return path
+
+
+def _json_default(o: Any):
+    if hasattr(o, "item"):  # numpy scalars
+        return o.item()
+    if isinstance(o, (set, frozenset)):
+        return sorted(o)
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default, allow_nan=False)
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    return write_text_atomic(path, to_json(obj) + "\n")
+
+
+# ---- charts (inline SVG) ----------------------------------------------------------------------
+
+def _svg(fig) -> Markup:
+    import matplotlib.pyplot as plt
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    svg = buf.getvalue()
+    svg = svg[svg.find("<svg"):]  # drop the XML prolog and DOCTYPE
+    return Markup(svg)
+
+
+def _figure(width: float, height: float):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.fonttype"] = "none"  # text stays text; the browser picks a font
+    return plt.subplots(figsize=(width, height))
+
+
+def bar_chart(labels: Sequence[str], values: Sequence[float], title: str = "", xlabel: str = "",
+              horizontal: bool = True, color: str = "#3b6ea5", fmt: str = "{:.2f}",
+              errors: Sequence[tuple[float, float]] | None = None) -> Markup:
+    """A labelled bar chart as inline SVG. `errors` are (low, high) interval bounds per bar."""
+    n = max(len(labels), 1)
+    fig, ax = _figure(7, max(1.6, 0.32 * n + 0.8) if horizontal else 3.2)
+    pos = list(range(len(labels)))
+    xerr = None
+    if errors:
+        xerr = [[max(0.0, v - lo) for v, (lo, _) in zip(values, errors)],
+                [max(0.0, hi - v) for v, (_, hi) in zip(values, errors)]]
+    if horizontal:
+        ax.barh(pos, values, color=color, xerr=xerr, capsize=3 if xerr else 0)
+        ax.set_yticks(pos, [str(x) for x in labels])
+        ax.invert_yaxis()
+        for p, v in zip(pos, values):
+            if not (isinstance(v, float) and math.isnan(v)):
+                ax.text(v, p, " " + fmt.format(v), va="center", fontsize=8)
+        ax.set_xlabel(xlabel)
+    else:
+        ax.bar(pos, values, color=color, yerr=xerr, capsize=3 if xerr else 0)
+        ax.set_xticks(pos, [str(x) for x in labels], rotation=45, ha="right")
+        ax.set_ylabel(xlabel)
+    ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+def histogram(values: Iterable[float], bins: int | Sequence[float] = 30, title: str = "",
+              xlabel: str = "", log_x: bool = False) -> Markup:
+    import numpy as np
+
+    vals = np.asarray(list(values), dtype=float)
+    fig, ax = _figure(7, 2.8)
+    if vals.size:
+        if log_x:
+            vals = vals[vals > 0]
+            lo, hi = (vals.min(), vals.max()) if vals.size else (1, 10)
+            edges = np.logspace(np.log10(max(lo, 1)), np.log10(max(hi, 2)), 30) if isinstance(bins, int) else bins
+            ax.hist(vals, bins=edges, color="#3b6ea5")
+            ax.set_xscale("log")
+        else:
+            ax.hist(vals, bins=bins, color="#3b6ea5")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("documents")
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+def line_chart(x: Sequence[float], series: dict[str, Sequence[float]], title: str = "",
+               xlabel: str = "", ylabel: str = "", log_x: bool = False) -> Markup:
+    fig, ax = _figure(7, 3.4)
+    for name, ys in series.items():
+        ax.plot(list(x), list(ys), marker="o", label=str(name))
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if len(series) > 1:
+        ax.legend(fontsize=7, ncol=2)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+def stacked_share_chart(labels: Sequence[str], shares: dict[str, Sequence[float]], title: str = "") -> Markup:
+    """Horizontal stacked bars of shares (0..1) per label, one colour per series."""
+    fig, ax = _figure(7, max(1.6, 0.35 * len(labels) + 0.9))
+    left = [0.0] * len(labels)
+    for name, vals in shares.items():
+        ax.barh(range(len(labels)), vals, left=left, label=str(name))
+        left = [a + b for a, b in zip(left, vals)]
+    ax.set_yticks(range(len(labels)), [str(x) for x in labels])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.legend(fontsize=7, ncol=min(6, len(shares)), loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    ax.set_title(title, pad=24)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+# ---- Markdown ---------------------------------------------------------------------------------
+
+def md_escape(s: Any) -> str:
+    """Make untrusted text inert in a Markdown table cell (no HTML, no links, one line)."""
+    s = str(s).replace("\r", " ").replace("\n", " ⏎ ")
+    for ch in "\\`*_{}[]<>|#!":
+        s = s.replace(ch, "\\" + ch)
+    return s
+
+
+def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    out = ["| " + " | ".join(md_escape(h) for h in headers) + " |",
+           "|" + "|".join("---" for _ in headers) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(md_escape(_fmt(c)) for c in r) + " |")
+    return "\n".join(out)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "–"
+        return f"{v:.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return "" if v is None else str(v)
+
+
+def fmt(v: Any) -> str:
+    return _fmt(v)
+
+
+_env.filters["fmt"] = _fmt
+_env.filters["pct"] = lambda v, d=1: "–" if v is None else f"{100 * float(v):.{d}f}%"
+
