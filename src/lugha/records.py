@@ -101,21 +101,30 @@ def open_binary(path: str | Path) -> IO[bytes]:
         raise LughaError(f"cannot open: {e.strerror or e}", path=path) from e
 
 
-def _lines(f: IO[bytes]) -> Iterator[tuple[int, bytes | None, str | None]]:
+def _lines(f: IO[bytes], start: int = 0, end: int = -1,
+           first_line: int = 1) -> Iterator[tuple[int, bytes | None, str | None]]:
     """(line_no, bytes, None) per line, or (line_no, None, reason) for a line over the size limit.
 
-    Reads with a bounded buffer so one huge line cannot exhaust memory."""
-    n = 0
+    Reads with a bounded buffer so one huge line cannot exhaust memory. With a byte range
+    (start, end) it reads the lines that start inside it (shards cut on newlines)."""
+    n = first_line - 1
+    if start:
+        f.seek(start)
+    pos = start
     while True:
+        if end >= 0 and pos >= end:
+            return
         chunk = f.readline(MAX_RECORD_BYTES + 1)
         if not chunk:
             return
+        pos += len(chunk)
         n += 1
         if len(chunk) > MAX_RECORD_BYTES and not chunk.endswith(b"\n"):
             size = len(chunk)
             while True:  # skip the rest of this line
                 more = f.readline(1 << 20)
                 size += len(more)
+                pos += len(more)
                 if not more or more.endswith(b"\n"):
                     break
             yield n, None, f"line of {size:,} bytes exceeds the {MAX_RECORD_BYTES:,}-byte record limit"
@@ -137,13 +146,14 @@ def _decode(b: bytes) -> tuple[str | None, str | None]:
     return s, None
 
 
-def read_txt(path: str | Path, source: str | None = None) -> Iterator[Item]:
+def read_txt(path: str | Path, source: str | None = None, start: int = 0, end: int = -1,
+             first_line: int = 1) -> Iterator[Item]:
     """One document per line; the id is the 1-based line number. Blank lines are records too
     (they count, and the audit calls them NL), so line numbers and counts always reconcile."""
     src = source or str(path)
     with open_binary(path) as f:
         try:
-            for n, b, err in _lines(f):
+            for n, b, err in _lines(f, start, end, first_line):
                 if err:
                     yield Unreadable(src, n, err, str(n))
                     continue
@@ -157,12 +167,13 @@ def read_txt(path: str | Path, source: str | None = None) -> Iterator[Item]:
 
 
 def read_jsonl(path: str | Path, text_field: str = "text", id_field: str = "id",
-               source: str | None = None) -> Iterator[Item]:
+               source: str | None = None, start: int = 0, end: int = -1, first_line: int = 1,
+               first_index: int = 0) -> Iterator[Item]:
     src = source or str(path)
-    index = 0
+    index = first_index
     with open_binary(path) as f:
         try:
-            for n, b, err in _lines(f):
+            for n, b, err in _lines(f, start, end, first_line):
                 rid = str(index)
                 index += 1
                 if err:
@@ -235,13 +246,15 @@ def read_parquet(path: str | Path, text_field: str = "text", id_field: str = "id
 
 
 def read_records(path: str | Path, text_field: str = "text", id_field: str = "id",
-                 source: str | None = None) -> Iterator[Item]:
+                 source: str | None = None, start: int = 0, end: int = -1, first_line: int = 1,
+                 first_index: int = 0) -> Iterator[Item]:
+    """Records of one file, or of a byte range of an uncompressed txt/jsonl file (a shard)."""
     kind = file_kind(path)
     if kind == "parquet":
         return read_parquet(path, text_field, id_field, source)
     if kind == "jsonl":
-        return read_jsonl(path, text_field, id_field, source)
-    return read_txt(path, source)
+        return read_jsonl(path, text_field, id_field, source, start, end, first_line, first_index)
+    return read_txt(path, source, start, end, first_line)
 
 
 def iter_inputs(inputs: list[str | Path], text_field: str = "text", id_field: str = "id") -> Iterator[Item]:

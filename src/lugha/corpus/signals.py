@@ -1,0 +1,184 @@
+"""Per-document signals: script profile, length, character classes, repetition, boilerplate.
+
+Pure functions over one text. Scripts come from the Unicode Script property via `regex`
+(ISO 15924 codes from the IANA registry), precomputed once per process into a translate table so
+that profiling a document is a single C-level pass.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import regex
+
+# Characters class tokens in the translate table (letters map to private-use chars, one per script).
+_DIGIT, _PUNCT, _SYMBOL, _SPACE, _MARK = "d", "p", "s", " ", "m"
+_SCRIPT_BASE = 0xF0000  # supplementary private-use plane: never a real letter in the table's output
+
+# Scripts written without spaces between words: a run of them is not one word.
+_CJK = regex.compile(r"[\p{sc=Hani}\p{sc=Hira}\p{sc=Kana}]")
+_UNSPACED = regex.compile(r"[\p{sc=Thai}\p{sc=Laoo}\p{sc=Khmr}\p{sc=Mymr}\p{sc=Tibt}]")
+# Mean characters per word in Thai/Lao/Khmer/Myanmar text, used to estimate word counts there
+# (no dictionary segmenter is bundled); documented in docs/audit.md.
+UNSPACED_CHARS_PER_WORD = 4.0
+_WORD = regex.compile(r"\w+(?:['’]\w+)*")
+
+
+@lru_cache(maxsize=1)
+def _script_table() -> tuple[dict[int, str], list[str]]:
+    import langcodes
+
+    path = Path(langcodes.__file__).parent / "data" / "language-subtag-registry.txt"
+    codes = []
+    for entry in path.read_text(encoding="utf-8").split("%%"):
+        if "Type: script" in entry:
+            for ln in entry.splitlines():
+                if ln.startswith("Subtag: ") and ".." not in ln:
+                    codes.append(ln[8:].strip())
+    universe = "".join(chr(i) for i in range(0x30000) if not 0xD800 <= i < 0xE000)
+    table: dict[int, str] = {}
+    # classes first; script letters overwrite letter code points below
+    for pattern, token in ((r"\p{N}", _DIGIT), (r"\p{P}", _PUNCT), (r"\p{S}", _SYMBOL),
+                           (r"\s", _SPACE), (r"\p{M}", _MARK)):
+        for m in regex.finditer(pattern + "+", universe):
+            for ch in m.group():
+                table[ord(ch)] = token
+    names: list[str] = []
+    for code in codes:
+        if code in ("Zyyy", "Zinh", "Zzzz", "Zxxx", "Zmth", "Zsym", "Zsye"):
+            continue
+        try:
+            pat = regex.compile(r"[\p{sc=%s}&&\p{L}]+" % code, regex.V1)
+        except regex.error:
+            continue  # an ISO code Unicode does not encode (e.g. Latf, Cyrs variants)
+        tok = chr(_SCRIPT_BASE + len(names))
+        hit = False
+        for m in pat.finditer(universe):
+            hit = True
+            for ch in m.group():
+                table[ord(ch)] = tok
+        if hit:
+            names.append(code)
+    return table, names
+
+
+def script_names() -> list[str]:
+    return _script_table()[1]
+
+
+@dataclass(slots=True)
+class Profile:
+    chars: int
+    letters: int
+    digits: int
+    punct: int
+    symbols: int
+    spaces: int
+    scripts: dict[str, int]  # letters per ISO 15924 script
+
+
+def char_profile(text: str) -> Profile:
+    table, names = _script_table()
+    counts = Counter(text.translate(table))
+    digits = counts.pop(_DIGIT, 0)
+    punct = counts.pop(_PUNCT, 0)
+    symbols = counts.pop(_SYMBOL, 0)
+    spaces = counts.pop(_SPACE, 0)
+    marks = counts.pop(_MARK, 0)
+    scripts: dict[str, int] = {}
+    other = 0
+    for tok, n in counts.items():
+        i = ord(tok) - _SCRIPT_BASE
+        if 0 <= i < len(names):
+            scripts[names[i]] = n
+        else:
+            other += n  # controls, unassigned, private use: neither letters nor punctuation
+    letters = sum(scripts.values()) + marks
+    return Profile(len(text), letters, digits, punct, symbols + other, spaces, scripts)
+
+
+def dominant_script(scripts: dict[str, int]) -> str:
+    if not scripts:
+        return "Zyyy"  # no letters at all: "Common"
+    return max(scripts.items(), key=lambda kv: (kv[1], kv[0]))[0]
+
+
+def words(text: str) -> list[str]:
+    """Words for counting and n-grams. Works for Ge'ez (፡ separates words: it is punctuation, so it
+    splits like a space) and for scripts without spaces: each Han/kana character counts as a word,
+    and Thai/Lao/Khmer/Myanmar runs count len/4 words (an estimate, no segmenter bundled)."""
+    return _WORD.findall(text)
+
+
+_UNSPACED_SCRIPTS = frozenset({"Hani", "Hira", "Kana", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
+
+
+def word_count(text: str, tokens: list[str] | None = None, scripts: dict[str, int] | None = None) -> int:
+    toks = tokens if tokens is not None else words(text)
+    if scripts is not None and not _UNSPACED_SCRIPTS.intersection(scripts):
+        return len(toks)  # the common case, without a per-word script check
+    n = 0
+    for w in toks:
+        if _CJK.search(w):
+            n += len(_CJK.findall(w)) + (1 if _CJK.sub("", w) else 0)
+        elif _UNSPACED.search(w):
+            n += max(1, math.ceil(len(w) / UNSPACED_CHARS_PER_WORD))
+        else:
+            n += 1
+    return n
+
+
+def repetition(text: str, toks: list[str]) -> dict[str, float]:
+    """Gopher-style repetition (Rae et al. 2021): share of duplicate lines, share of characters in
+    the most frequent word 2-gram, and share of characters in duplicated word 5-grams."""
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    dup_line = 0.0
+    if len(lines) > 1:
+        c = Counter(lines)
+        dup_line = sum(n - 1 for n in c.values()) / len(lines)
+    top2 = dup5 = 0.0
+    total = sum(len(w) for w in toks)
+    if len(toks) >= 4 and total:
+        bigrams = Counter(zip(toks, toks[1:]))
+        (a, b), n = bigrams.most_common(1)[0]
+        if n > 1:
+            top2 = min(1.0, n * (len(a) + len(b)) / total)
+    if len(toks) >= 10 and total:
+        grams = [tuple(toks[i:i + 5]) for i in range(len(toks) - 4)]
+        c5 = Counter(grams)
+        covered = [False] * len(toks)
+        for i, g in enumerate(grams):
+            if c5[g] > 1:
+                for j in range(i, i + 5):
+                    covered[j] = True
+        dup5 = sum(len(w) for w, cov in zip(toks, covered) if cov) / total
+    return {"dup_line_frac": dup_line, "top_2gram_frac": top2, "dup_5gram_frac": dup5}
+
+
+class Boilerplate:
+    """Web debris phrases (cookie banners, 'all rights reserved', navigation) per language.
+
+    The score is the share of a document's non-empty lines that contain a listed phrase; a phrase
+    list is per language (the claimed language's list plus the shared English/French one), so a
+    community can add its own debris in the config file."""
+
+    def __init__(self, phrases: list[str]):
+        self.phrases = sorted({p.casefold().strip() for p in phrases if p.strip()})
+        if self.phrases:
+            alt = "|".join(regex.escape(p) for p in sorted(self.phrases, key=len, reverse=True))
+            self._re = regex.compile(r"(?<!\w)(?:" + alt + r")(?!\w)")
+        else:
+            self._re = None
+
+    def score(self, text: str) -> float:
+        if self._re is None:
+            return 0.0
+        lines = [ln for ln in text.casefold().split("\n") if ln.strip()]
+        if not lines:
+            return 0.0
+        hit = sum(1 for ln in lines if self._re.search(ln))
+        return hit / len(lines)
