@@ -188,7 +188,8 @@ def suggest(raw: str, n: int = 5) -> list[str]:
     by_code = difflib.get_close_matches(low, list(names), n=n, cutoff=0.6)
     name_index = {v.lower(): k for k, v in names.items()}
     by_name = [name_index[m] for m in difflib.get_close_matches(low, list(name_index), n=n, cutoff=0.6)]
-    seen = list(dict.fromkeys(by_name + by_code))[:n]
+    prefix = [c for c in names if len(c) <= 3 and (low.startswith(c) or c.startswith(low))]
+    seen = list(dict.fromkeys(prefix[:2] + by_code[:3] + by_name))[:n]
     return [f"{to_iso3(c)} ({names[c]})" for c in seen]
 
 

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from lugha import __version__
 from lugha.corpus import signals as sig
 from lugha.corpus.config import load_config
-from lugha.corpus.dedup import DedupParams, band_hashes, cluster, exact_hash, normalise
+from lugha.corpus.dedup import DedupParams, batch_bands, cluster, exact_hash, minhash_signatures, normalise
 from lugha.corpus.pii import count_pii, find_pii, region_for
 from lugha.engine import Shard, ShardOutput, get_executor, iter_batches, plan_shards
 from lugha.errors import LughaError
@@ -206,6 +206,9 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
     cols: dict[str, list] = {f.name: [] for f in schema}
     good = [it for it in batch if isinstance(it, Record)]
     preds = iter(ident.identify([r.text for r in good]) if good else [])
+    norms = [normalise(r.text) for r in good]
+    sigs = iter(batch_bands(minhash_signatures(norms, params), params))
+    norms_it = iter(norms)
     for it in batch:
         src = stats["by_source"].setdefault(it.source, {"records": 0, "unreadable": 0})
         src["records"] += 1
@@ -223,14 +226,15 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
         p = next(preds)
         s = document_signals(it.text, lang, boiler, region)
         cat = categorize(s, p.lang, p.score, lang, cats_cfg)
-        norm = normalise(it.text)
+        norm = next(norms_it)
+        sg = next(sigs)
         row = {
             "source": it.source, "doc_id": it.id, "line": it.line, "category": cat,
             "lang": p.lang, "lang_score": float(p.score), "script": s["script"],
             "script_match": s["script_share"] >= cats_cfg["min_script_share"],
             "url": it.meta.get("url"), "text": it.text,
             "exact_hash": exact_hash(norm) if norm else 0,
-            "bands": band_hashes(norm, params),
+            "bands": sg,
             **{k: s[k] for k in ("chars", "words", "script_share", "letter_share", "digit_share",
                                  "punct_share", "symbol_share", "dup_line_frac", "top_2gram_frac",
                                  "dup_5gram_frac", "boilerplate", "pii", "pii_email", "pii_phone",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import struct
 import unicodedata
-import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -50,36 +49,111 @@ def exact_hash(norm: str) -> int:
 
 
 @lru_cache(maxsize=8)
-def _permutations(num_perm: int, seed: int):
+def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's own affine32 permutation parameters (a odd, b) for this seed."""
     from datasketch import MinHash
 
-    return MinHash(num_perm=num_perm, seed=seed).permutations
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    return a.astype(np.uint32), b.astype(np.uint32)
 
 
-def _crc32(b: bytes) -> int:
-    return zlib.crc32(b)
+# Polynomial rolling hash of a k-character shingle over Unicode code points, mod 2^32.
+_SHINGLE_BASE = np.uint32(0x01000193)
+
+
+def shingle_hash(shingle: str) -> int:
+    """The 32-bit hash lugha gives one shingle (the scalar form of `_shingle_hashes`); use it as
+    datasketch's `hashfunc` to reproduce lugha's signatures with datasketch.MinHash."""
+    h = 0
+    for ch in shingle:
+        h = (h * int(_SHINGLE_BASE) + ord(ch)) & 0xFFFFFFFF
+    return h
+
+
+def _shingle_hashes(codes: np.ndarray, k: int) -> np.ndarray:
+    """Hash of every k-window of a code-point array (wrapping uint32 arithmetic)."""
+    n = len(codes) - k + 1
+    h = np.zeros(n, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for j in range(k):
+            h = h * _SHINGLE_BASE + codes[j:j + n]
+    return h
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    from datasketch.minhash import _fmix
+
+    return _fmix(h, 32)
+
+
+def minhash_signatures(norms: list[str], params: DedupParams) -> list[np.ndarray | None]:
+    """MinHash signatures (uint32[num_perm]) of many normalised texts at once.
+
+    Equal, value for value, to datasketch.MinHash(num_perm, seed, scheme="affine32",
+    hashfunc=shingle_hash) updated with the set of character shingles (tested), but computed with
+    array operations over a whole batch instead of one Python call per shingle."""
+    k = params.shingle_chars
+    a, b = _permutations(params.num_perm, params.seed)
+    out: list[np.ndarray | None] = [None] * len(norms)
+    keep = [i for i, t in enumerate(norms) if len(t) >= max(params.min_chars, k)]
+    for chunk_start in range(0, len(keep), 128):  # bound the (shingles x num_perm) matrix
+        idx = keep[chunk_start:chunk_start + 128]
+        parts, starts, pos = [], [], 0
+        for i in idx:
+            codes = np.frombuffer(norms[i].encode("utf-32-le"), dtype=np.uint32)
+            parts.append(_shingle_hashes(codes, k))
+            starts.append(pos)
+            pos += len(parts[-1])
+        hv = _fmix32(np.concatenate(parts))
+        with np.errstate(over="ignore"):
+            phv = hv[:, None] * a[None, :] + b[None, :]
+        sigs = np.minimum.reduceat(phv, np.asarray(starts), axis=0)
+        for i, row in zip(idx, sigs):
+            out[i] = row
+    return out
+
+
+_BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def bands_of(sig: np.ndarray, params: DedupParams) -> list[int]:
+    """One signed 64-bit hash per LSH band (rows of the signature folded, then avalanched)."""
+    r = params.rows
+    m = sig[:params.bands * r].astype(np.uint64).reshape(params.bands, r)
+    h = np.arange(1, params.bands + 1, dtype=np.uint64) * _BAND_MIX
+    with np.errstate(over="ignore"):
+        for j in range(r):
+            h = (h ^ m[:, j]) * np.uint64(0x100000001B3)
+        from datasketch.minhash import _fmix
+
+        h = _fmix(h, 64)
+    return h.view(np.int64).tolist()
+
+
+def batch_bands(sigs: list[np.ndarray | None], params: DedupParams) -> list[list[int] | None]:
+    """bands_of for a whole batch in one array pass (same values)."""
+    have = [i for i, s in enumerate(sigs) if s is not None]
+    out: list[list[int] | None] = [None] * len(sigs)
+    if not have:
+        return out
+    r = params.rows
+    m = np.stack([sigs[i][:params.bands * r] for i in have]).astype(np.uint64).reshape(len(have), params.bands, r)
+    h = np.broadcast_to(np.arange(1, params.bands + 1, dtype=np.uint64) * _BAND_MIX, (len(have), params.bands)).copy()
+    from datasketch.minhash import _fmix
+
+    with np.errstate(over="ignore"):
+        for j in range(r):
+            h = (h ^ m[:, :, j]) * np.uint64(0x100000001B3)
+        h = _fmix(h, 64)
+    for i, row in zip(have, h.view(np.int64).tolist()):
+        out[i] = row
+    return out
 
 
 def band_hashes(norm: str, params: DedupParams) -> list[int] | None:
-    """One 64-bit hash per LSH band of the MinHash signature of character shingles; None when the
-    text is too short to take part in near-duplicate detection."""
-    if len(norm) < params.min_chars:
-        return None
-    from datasketch import MinHash
-
-    k = params.shingle_chars
-    shingles = {norm[i:i + k] for i in range(len(norm) - k + 1)}
-    m = MinHash(num_perm=params.num_perm, seed=params.seed, hashfunc=_crc32, scheme="affine32",
-                permutations=_permutations(params.num_perm, params.seed))
-    m.update_batch([s.encode("utf-8") for s in shingles])
-    hv = m.hashvalues.astype(np.uint64)
-    r = params.rows
-    out = []
-    for b in range(params.bands):
-        digest = hashlib.blake2b(hv[b * r:(b + 1) * r].tobytes(), digest_size=8,
-                                 person=b"lugha-b" + bytes([b])).digest()
-        out.append(struct.unpack("<q", digest)[0])
-    return out
+    """Band hashes of one text; None when it is too short for near-duplicate detection."""
+    sig = minhash_signatures([norm], params)[0]
+    return None if sig is None else bands_of(sig, params)
 
 
 class UnionFind:

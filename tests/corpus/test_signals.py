@@ -1,0 +1,76 @@
+from lugha.corpus.dedup import DedupParams, band_hashes, normalise
+from lugha.corpus.pii import count_pii, find_pii, mask, region_for
+from lugha.corpus.signals import Boilerplate, char_profile, dominant_script, repetition, word_count, words
+
+
+def test_geez_word_separator_splits_words():
+    # Amharic UDHR style: words joined by ፡ with no spaces
+    text = "የሰው፡ልጅ፡ሁሉ፡ሲወለድ፡ነጻና፡በክብርና፡በመብትም፡እኩልነት፡ያለው፡ነው።"
+    assert words(text)[:3] == ["የሰው", "ልጅ", "ሁሉ"]
+    assert word_count(text) == 10
+
+
+def test_scripts_without_spaces_are_not_one_word():
+    assert word_count("日本語のテキスト") == 8  # one per Han/kana character
+    assert word_count("ภาษาไทยไม่มีช่องว่าง") == 5  # 20 chars / 4 per word
+
+
+def test_script_profile_counts_letters_per_script():
+    p = char_profile("ሰላም፡ለዓለም። Hello 123 مرحبا!")
+    assert p.scripts == {"Ethi": 7, "Latn": 5, "Arab": 5}
+    assert p.digits == 3 and p.spaces == 3
+    assert dominant_script(p.scripts) == "Ethi"
+    assert dominant_script({}) == "Zyyy"
+
+
+def test_repetition_flags_repeated_text_only():
+    toks = words("buy now " * 30)
+    r = repetition("buy now " * 30, toks)
+    assert r["top_2gram_frac"] > 0.4 and r["dup_5gram_frac"] > 0.9
+    s = "Kowane mutum yana da ’yancin rayuwa, da ’yanci, da kuma kāriyar lafiyar jikinsa."
+    assert repetition(s, words(s)) == {"dup_line_frac": 0.0, "top_2gram_frac": 0.0, "dup_5gram_frac": 0.0}
+
+
+def test_boilerplate_phrases_match_on_word_boundaries():
+    b = Boilerplate(["all rights reserved", "log in"])
+    assert b.score("Copyright 2024. All Rights Reserved.\nLog in") == 1.0
+    assert b.score("A login page\nnatural text") == 0.0  # 'log in' must not match inside 'login'
+
+
+def test_pii_kinds_spans_and_masking():
+    t = "Andika info@habari.co.tz au piga 0712 345 678; seva 10.0.0.1 https://habari.co.tz/x."
+    spans = find_pii(t, region_for("swh"))
+    assert count_pii(spans) == {"email": 1, "phone": 1, "ip": 1, "url": 1}
+    assert mask(t, spans) == "Andika <EMAIL> au piga <PHONE>; seva <IP> https://habari.co.tz/x."
+    assert find_pii("Mwaka 2023 watu 1,234,567 walihesabiwa.", "TZ") == []  # numbers are not phones
+    assert find_pii("Version 1.2.3.4000 and 999.1.1.1", None) == []  # not valid IPv4
+
+
+def test_normalised_text_and_near_duplicate_bands():
+    p = DedupParams()
+    a = "Gwamnatin tarayya ta sanar da sabon tsarin biyan albashi ga ma'aikatan lafiya a fadin kasar."
+    b = a.replace("sabon", "sabuwar")
+    assert normalise("Hello,  World! 2024") == normalise("hello world")
+    ba, bb = band_hashes(normalise(a), p), band_hashes(normalise(b), p)
+    assert len(ba) == p.bands and len(set(ba) & set(bb)) >= 1  # one changed word: shares a band
+    c = "Wani labari daban gaba daya game da wasan kwallon kafa da aka buga a jiya."
+    assert not set(ba) & set(band_hashes(normalise(c), p))
+    assert band_hashes("short", p) is None
+    assert round(p.threshold(), 2) == 0.72
+
+
+def test_batch_minhash_equals_datasketch_value_for_value():
+    from datasketch import MinHash
+
+    from lugha.corpus.dedup import batch_bands, bands_of, minhash_signatures, shingle_hash
+
+    p = DedupParams()
+    texts = [normalise(t) for t in ("ሕድሕድ ሰብ ብህይወት ናይ ምንባር፣ ናይ ነፃነትን ድሕንነትን መሰል ኦለዎ፡፡",
+                                    "Kila mtu anayo haki ya kuishi, uhuru na usalama wa nafsi yake.", "tiny")]
+    sigs = minhash_signatures(texts, p)
+    for t, sig in zip(texts[:2], sigs[:2]):
+        m = MinHash(num_perm=p.num_perm, seed=p.seed, scheme="affine32", hashfunc=shingle_hash)
+        m.update_batch({t[i:i + 5] for i in range(len(t) - 4)})
+        assert (m.hashvalues == sig).all()
+    assert sigs[2] is None
+    assert batch_bands(sigs, p) == [bands_of(sigs[0], p), bands_of(sigs[1], p), None]
