@@ -1,0 +1,222 @@
+"""Language-ID backends, each mapped to ISO 639-3, each knowing the full set of labels it can emit.
+
+Bundled (models ship inside their wheels, offline): pycld2 (CLD2), heliport (HeLI-OTS), py3langid
+(langid.py). Optional: a fastText model file (GlotLID v3, OpenLID, lid.176) read with
+fasttext-predict. Scores are mapped to 0..1 per backend (see each class).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Protocol
+
+from lugha.langs import UNDETERMINED, canonical, to_iso3
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _pkg_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def iso(label: str) -> str:
+    """A backend label ('sw', 'swa', 'ti', 'tir_Ethi', 'un', 'xx-Qaai') -> canonical ISO 639-3."""
+    lab = label.strip().lower().replace("__label__", "")
+    if not lab or lab in ("un", "und", "xxx", "zxx") or lab.startswith("xx"):
+        return UNDETERMINED
+    lab = lab.split("_")[0].split("-")[0]
+    return canonical(to_iso3(lab))
+
+
+class Backend(Protocol):
+    name: str
+    labels: frozenset[str]  # ISO 639-3 codes it can emit (canonical)
+
+    def predict(self, texts: list[str], candidates: frozenset[str] | None = None) -> list[tuple[str, float]]:
+        """(iso639-3 or 'und', score 0..1) per text; restricted to candidates when given."""
+
+    def version(self) -> str: ...
+
+
+class Cld2Backend:
+    """pycld2: score = share of the text CLD2 attributes to the language (its 'percent'),
+    halved when CLD2 says the result is unreliable."""
+
+    name = "pycld2"
+
+    def __init__(self):
+        import pycld2
+
+        self._cld = pycld2
+        by_name = dict(pycld2.LANGUAGES)
+        # DETECTED_LANGUAGES names what CLD2 can really output; LANGUAGES also lists unsupported ones
+        codes = {by_name[n] for n in pycld2.DETECTED_LANGUAGES if n in by_name}
+        self.labels = frozenset(i for i in (iso(c) for c in codes) if i != UNDETERMINED)
+
+    def version(self) -> str:
+        return _pkg_version("pycld2")
+
+    def _one(self, text: str, candidates):
+        try:
+            reliable, _, details = self._cld.detect(text, bestEffort=True)
+        except Exception:  # pycld2.error on bytes CLD2 rejects
+            try:
+                reliable, _, details = self._cld.detect(_CONTROL.sub(" ", text), bestEffort=True)
+            except Exception:
+                return UNDETERMINED, 0.0
+        for _, code, percent, _score in details:
+            lab = iso(code)
+            if lab == UNDETERMINED:
+                continue
+            if candidates is not None and lab not in candidates:
+                continue
+            return lab, (percent / 100.0) * (1.0 if reliable else 0.5)
+        return UNDETERMINED, 0.0
+
+    def predict(self, texts, candidates=None):
+        return [self._one(t, candidates) for t in texts]
+
+
+class HeliportBackend:
+    """heliport: its confidence c (calibrated per language by its authors, 'und' below the
+    threshold) is mapped to 1 - exp(-c)."""
+
+    name = "heliport"
+
+    def __init__(self):
+        import heliport
+
+        self._h = heliport.Identifier()
+        path = Path(heliport.__file__).parent / "confidenceThresholds"
+        raw = [ln.split("\t")[0] for ln in path.read_text().splitlines() if ln.strip()]
+        self._raw_labels = raw
+        self.labels = frozenset(i for i in (iso(c) for c in raw) if i != UNDETERMINED)
+
+    def version(self) -> str:
+        return _pkg_version("heliport")
+
+    def predict(self, texts, candidates=None):
+        out = []
+        if candidates is None:
+            for lab, conf in self._h.par_identify_with_score(texts) if len(texts) > 64 else \
+                    (self._h.identify_with_score(t) for t in texts):
+                lab = iso(lab)
+                out.append((lab, 1.0 - math.exp(-max(0.0, conf)) if lab != UNDETERMINED else 0.0))
+            return out
+        k = min(len(self._raw_labels), 30)
+        for t in texts:
+            best = (UNDETERMINED, 0.0)
+            ranked = self._h.identify_topk_with_score(t, k)
+            top_raw = ranked[0][1] if ranked else 0.0
+            for lab, raw in ranked:
+                lab = iso(lab)
+                if lab in candidates:
+                    # raw scores are mean negative log-probabilities (lower is better): map the gap
+                    # to the overall best into a 0..1 confidence
+                    best = (lab, math.exp(-(abs(raw - top_raw))))
+                    break
+            out.append(best)
+        return out
+
+
+class LangidBackend:
+    """py3langid (langid.py's model): normalised naive-Bayes probability of the best label."""
+
+    name = "py3langid"
+
+    def __init__(self, candidates: frozenset[str] | None = None):
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        self._id = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        self._raw = list(self._id.labels)
+        self.labels = frozenset(i for i in (iso(c) for c in self._raw) if i != UNDETERMINED)
+        self._restricted: frozenset[str] | None = None
+
+    def version(self) -> str:
+        return _pkg_version("py3langid")
+
+    def _restrict(self, candidates):
+        if candidates == self._restricted:
+            return
+        if candidates is None:
+            self._id.set_languages(None)
+        else:
+            keep = [r for r in self._raw if iso(r) in candidates]
+            self._id.set_languages(keep or None)
+        self._restricted = candidates
+
+    def predict(self, texts, candidates=None):
+        self._restrict(candidates)
+        if candidates is not None and not (self.labels & candidates):
+            return [(UNDETERMINED, 0.0)] * len(texts)
+        out = []
+        for t in texts:
+            if not t.strip():
+                out.append((UNDETERMINED, 0.0))
+                continue
+            lab, p = self._id.classify(t)
+            out.append((iso(lab), float(p)))
+        return out
+
+
+class FastTextBackend:
+    """A fastText supervised model file (GlotLID, OpenLID, lid.176) via fasttext-predict.
+    Labels like __label__tir_Ethi or __label__en; score = the model's probability."""
+
+    def __init__(self, path: str | Path, name: str = "model"):
+        import fasttext
+
+        self.path = Path(path)
+        self.name = name
+        self._m = fasttext.load_model(str(self.path))
+        raw = self._m.get_labels() if hasattr(self._m, "get_labels") else self._m.labels
+        self.labels = frozenset(i for i in (iso(c) for c in raw) if i != UNDETERMINED)
+        self._sha = sha256_of(self.path)
+
+    def version(self) -> str:
+        return f"fasttext-{self._sha[:12]}"
+
+    def predict(self, texts, candidates=None):
+        clean = [t.replace("\n", " ") for t in texts]
+        k = 1 if candidates is None else -1
+        labels, probs = self._m.predict(clean, k=k)
+        out = []
+        for labs, ps in zip(labels, probs):
+            best = (UNDETERMINED, 0.0)
+            for lab, p in zip(labs, ps):
+                i = iso(lab)
+                if candidates is None or i in candidates:
+                    best = (i, float(p))
+                    break
+            out.append(best)
+        return out
+
+
+@lru_cache(maxsize=16)
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+BUNDLED = ("pycld2", "heliport", "py3langid")
+
+
+def load_backend(name: str):
+    if name == "pycld2":
+        return Cld2Backend()
+    if name == "heliport":
+        return HeliportBackend()
+    if name == "py3langid":
+        return LangidBackend()
+    raise ValueError(f"unknown LID backend {name!r}")

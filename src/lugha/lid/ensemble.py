@@ -1,0 +1,133 @@
+"""The language-ID ensemble: several backends vote; backends that cannot know the answer abstain.
+
+Voting rule (also in docs/lid.md):
+
+1. Every backend gives one label (ISO 639-3, macrolanguages folded to their dominant member, so
+   swa/swh, kur/kmr count as one) and a score in 0..1. With a closed candidate set (`candidates`),
+   every backend picks its best label inside the set; a backend with no label in the set abstains.
+2. A backend that cannot emit the claimed language (`target`) abstains when its label is a language
+   written in one of the target's scripts: it may be confusing the target with a neighbour it knows
+   (Tigrinya read as Amharic, Twi as Swahili). A label in another script still counts: Latin-script
+   English is evidence against Ge'ez-script Tigrinya whatever the backend's label set.
+3. For each language L that some voting backend named, support(L) = (sum of the scores of the
+   backends that named L) / (1 + the number of voting backends able to emit L). Backends that cannot
+   emit L neither support nor oppose it, which lets a single model that knows L (a model trained with
+   `lugha lid train`, or GlotLID) override backends that have no label for L; the +1 keeps one
+   backend's lone guess of a rare label from beating several backends agreeing on another.
+4. The ensemble label is the L with the highest support (ties: more voters, then the code); its
+   score is the mean score of the backends that named it, times the share of able backends that did.
+   No votes: 'und', score 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lugha.langs import UNDETERMINED, Lang, canonical, expected_scripts, resolve, same_language
+from lugha.lid.backends import BUNDLED, FastTextBackend, load_backend
+
+
+@dataclass
+class Prediction:
+    lang: str  # ISO 639-3, or 'und'
+    score: float  # 0..1
+    votes: dict[str, tuple[str, float]] = field(default_factory=dict)  # backend -> (label, score)
+    abstained: tuple[str, ...] = ()
+
+
+_BACKEND_CACHE: dict[str, object] = {}
+
+
+def _bundled(name: str):
+    if name not in _BACKEND_CACHE:
+        _BACKEND_CACHE[name] = load_backend(name)
+    return _BACKEND_CACHE[name]
+
+
+def load_model_backend(path: str | Path):
+    """A user model file: a model made by `lugha lid train` when lugha.lid.train recognises it,
+    else a fastText file (GlotLID, OpenLID)."""
+    try:
+        from lugha.lid import train as _train  # written with `lugha lid train`
+    except ImportError:
+        _train = None
+    if _train is not None and hasattr(_train, "load_model_backend"):
+        b = _train.load_model_backend(path)
+        if b is not None:
+            return b
+    return FastTextBackend(path)
+
+
+class Identifier:
+    def __init__(self, target: Lang | str | None = None, candidates: list[str] | None = None,
+                 lid_model: str | Path | None = None, backends: list[str] | None = None):
+        self.target = resolve(target) if isinstance(target, str) else target
+        self.candidates = frozenset(canonical(resolve(c).code) for c in candidates) if candidates else None
+        self.backends = [_bundled(n) for n in (backends or BUNDLED)]
+        if lid_model is not None:
+            self.backends.append(load_model_backend(lid_model))
+        self.backend_names = [b.name for b in self.backends]
+        self._scripts: dict[str, frozenset[str]] = {}
+        self._emit_cache: dict[tuple[str, str], bool] = {}
+
+    def _script_set(self, code: str) -> frozenset[str]:
+        if code not in self._scripts:
+            self._scripts[code] = frozenset(expected_scripts(code))
+        return self._scripts[code]
+
+    def _can_emit(self, backend, code: str) -> bool:
+        """Whether a backend has a label for this language (or its macrolanguage/a member)."""
+        key = (backend.name, code)
+        hit = self._emit_cache.get(key)
+        if hit is None:
+            hit = code in backend.labels or any(same_language(code, lab) for lab in backend.labels)
+            self._emit_cache[key] = hit
+        return hit
+
+    def signature(self) -> dict:
+        return {b.name: b.version() for b in self.backends}
+
+    def identify(self, texts: list[str]) -> list[Prediction]:
+        if not texts:
+            return []
+        per_backend = [b.predict(texts, self.candidates) for b in self.backends]
+        target = self.target
+        knows_target = [target is not None and self._can_emit(b, target.code) for b in self.backends]
+        target_scripts = self._script_set(target.code) if target is not None else frozenset()
+        out = []
+        for i in range(len(texts)):
+            votes: dict[str, tuple[str, float]] = {}
+            voting: list[tuple[int, str, float]] = []
+            abstained = []
+            for j, b in enumerate(self.backends):
+                lab, score = per_backend[j][i]
+                if target is not None and same_language(lab, target.code):
+                    lab = target.code
+                votes[b.name] = (lab, round(float(score), 4))
+                if lab == UNDETERMINED:
+                    abstained.append(b.name)
+                    continue
+                if target is not None and not knows_target[j] and lab != target.code \
+                        and self._script_set(lab) & target_scripts:
+                    abstained.append(b.name)
+                    continue
+                voting.append((j, lab, float(score)))
+            out.append(self._decide(voting, votes, tuple(abstained)))
+        return out
+
+    def _decide(self, voting, votes, abstained) -> Prediction:
+        if not voting:
+            return Prediction(UNDETERMINED, 0.0, votes, abstained)
+        best = None
+        for lab in {lab for _, lab, _ in voting}:
+            able = [j for j, _, _ in voting if self._can_emit(self.backends[j], lab)]
+            named = [s for _, l2, s in voting if l2 == lab]
+            n_able = max(len(able), len(named))
+            support = sum(named) / (1 + n_able)
+            key = (support, len(named), lab)
+            if best is None or key > best[0]:
+                best = (key, lab, named, n_able)
+        (_, _, _), lab, named, n_able = best
+        score = (sum(named) / len(named)) * (len(named) / n_able)
+        return Prediction(lab, round(score, 4), votes, abstained)
