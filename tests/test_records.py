@@ -47,17 +47,8 @@ def test_byte_range_shards_cover_every_line_once(tmp_path):
 
     p = tmp_path / "c.txt"
     p.write_text("".join(f"document number {i}\n" for i in range(5000)))
-    shards = plan_shards([str(p)], workers=1, max_bytes=10_000)
-    shards = [s for s in shards]
-    assert len(shards) == 1  # below the 1 MiB minimum shard size
-    import lugha.engine as eng
-
-    old = eng.MIN_SHARD_BYTES
-    eng.MIN_SHARD_BYTES = 1
-    try:
-        shards = eng.plan_shards([str(p)], workers=2, max_bytes=10_000)
-    finally:
-        eng.MIN_SHARD_BYTES = old
+    assert len(plan_shards([str(p)], workers=2)) == 1  # 113 kB: below the 1 MiB minimum shard size
+    shards = plan_shards([str(p)], workers=2, max_bytes=10_000)
     assert len(shards) > 5
     got = [r for s in shards for r in read_records(s.path, start=s.start, end=s.end, first_line=s.first_line)]
     assert [r.id for r in got] == [str(i) for i in range(1, 5001)]

@@ -12,9 +12,8 @@ from lugha.corpus.audit import run_audit
 
 
 def ntrex(shared_data, code: str, n: int | None = None) -> list[str]:
-    lines = (shared_data / "ntrex128" / f"newstest2019-ref.{code}.txt").read_text(encoding="utf-8").splitlines()
-    if code == "eng":
-        lines = (shared_data / "ntrex128" / "newstest2019-src.eng.txt").read_text(encoding="utf-8").splitlines()
+    name = "newstest2019-src.eng.txt" if code == "eng" else f"newstest2019-ref.{code}.txt"
+    lines = (shared_data / "ntrex128" / name).read_text(encoding="utf-8").splitlines()
     return [ln for ln in lines if ln.strip()][:n]
 
 

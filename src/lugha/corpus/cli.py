@@ -14,8 +14,8 @@ from rich.console import Console
 
 from lugha.errors import LughaError
 
-out_console = Console()
-err_console = Console(stderr=True)
+out_console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def progress_bar(label: str, unit: str = "docs"):

@@ -50,7 +50,7 @@ def plan_shards(paths: Sequence[str | Path], workers: int = 1, max_bytes: int = 
     fast pass over the bytes."""
     sizes = [os.path.getsize(p) for p in paths]
     total = sum(sizes)
-    target = max(MIN_SHARD_BYTES, min(max_bytes, total // max(1, workers * 4) + 1))
+    target = min(max_bytes, max(MIN_SHARD_BYTES, total // max(1, workers * 4) + 1))
     shards: list[Shard] = []
     for p, size in zip(paths, sizes):
         p = str(p)
