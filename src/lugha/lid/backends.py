@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Protocol
 
-from lugha.langs import UNDETERMINED, canonical, to_iso3
+from lugha.langs import UNDETERMINED, to_iso3
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
@@ -28,12 +28,17 @@ def _pkg_version(name: str) -> str:
 
 
 def iso(label: str) -> str:
-    """A backend label ('sw', 'swa', 'ti', 'tir_Ethi', 'un', 'xx-Qaai') -> canonical ISO 639-3."""
+    """A backend label ('sw', 'swa', 'ti', 'tir_Ethi', 'un', 'xx-Qaai') -> ISO 639-3.
+
+    Macrolanguages stay what the backend said ('sw' -> 'swa', 'ku' -> 'kur'): the ensemble counts
+    a macrolanguage and its members as one language, and only folds a macrolanguage into its
+    dominant member at the end when no other member was named (CLD2's 'ku' on Sorani text is not
+    Kurmanji)."""
     lab = label.strip().lower().replace("__label__", "")
     if not lab or lab in ("un", "und", "xxx", "zxx") or lab.startswith("xx"):
         return UNDETERMINED
     lab = lab.split("_")[0].split("-")[0]
-    return canonical(to_iso3(lab))
+    return to_iso3(lab)
 
 
 class Backend(Protocol):

@@ -2,19 +2,21 @@
 
 Voting rule (also in docs/lid.md):
 
-1. Every backend gives one label (ISO 639-3, macrolanguages folded to their dominant member, so
-   swa/swh, kur/kmr count as one) and a score in 0..1. With a closed candidate set (`candidates`),
+1. Every backend gives one label (ISO 639-3 as the backend said it; a macrolanguage and its members
+   count as the same language, so swa/swh and kur/ckb agree) and a score in 0..1. With a closed candidate set (`candidates`),
    every backend picks its best label inside the set; a backend with no label in the set abstains.
 2. A backend that cannot emit the claimed language (`target`) abstains when its label is a language
    written in one of the target's scripts: it may be confusing the target with a neighbour it knows
    (Tigrinya read as Amharic, Twi as Swahili). A label in another script still counts: Latin-script
    English is evidence against Ge'ez-script Tigrinya whatever the backend's label set.
 3. For each language L that some voting backend named, support(L) = (sum of the scores of the
-   backends that named L) / (1 + the number of voting backends able to emit L). Backends that cannot
+   backends that named L or the same language) / (1 + the number of voting backends able to emit L). Backends that cannot
    emit L neither support nor oppose it, which lets a single model that knows L (a model trained with
    `lugha lid train`, or GlotLID) override backends that have no label for L; the +1 keeps one
    backend's lone guess of a rare label from beating several backends agreeing on another.
-4. The ensemble label is the L with the highest support (ties: more voters, then the code); its
+4. The ensemble label is the L with the highest support (ties: an individual language before a
+   macrolanguage, then more voters, then the code); a macrolanguage label becomes its dominant member
+   (CLDR: swa -> swh, ara -> arb) unless another member was named (kur next to ckb stays kur). Its
    score is the mean score of the backends that named it, times the share of able backends that did.
    No votes: 'und', score 0.
 """
@@ -24,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lugha.langs import UNDETERMINED, Lang, canonical, expected_scripts, resolve, same_language
+from lugha.langs import UNDETERMINED, Lang, canonical, expected_scripts, macrolanguage_of, resolve, same_language
 from lugha.lid.backends import BUNDLED, FastTextBackend, load_backend
 
 
@@ -121,13 +123,16 @@ class Identifier:
             return Prediction(UNDETERMINED, 0.0, votes, abstained)
         best = None
         for lab in {lab for _, lab, _ in voting}:
-            able = [j for j, _, _ in voting if self._can_emit(self.backends[j], lab)]
-            named = [s for _, l2, s in voting if l2 == lab]
-            n_able = max(len(able), len(named))
+            named = [s for _, l2, s in voting if l2 == lab or same_language(l2, lab)]
+            able = sum(1 for j, _, _ in voting if self._can_emit(self.backends[j], lab))
+            n_able = max(able, len(named))
             support = sum(named) / (1 + n_able)
-            key = (support, len(named), lab)
+            individual = macrolanguage_of(lab) is not None or canonical(lab) == lab
+            key = (round(support, 9), individual, len(named), lab)
             if best is None or key > best[0]:
                 best = (key, lab, named, n_able)
-        (_, _, _), lab, named, n_able = best
+        _, lab, named, n_able = best
+        if canonical(lab) != lab and not any(l2 != lab and same_language(l2, lab) for _, l2, _ in voting):
+            lab = canonical(lab)  # 'swa' alone -> 'swh'; but 'kur' next to 'ckb' votes stays 'kur'
         score = (sum(named) / len(named)) * (len(named) / n_able)
         return Prediction(lab, round(score, 4), votes, abstained)
