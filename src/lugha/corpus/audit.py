@@ -257,7 +257,7 @@ def _count(stats: dict, row: dict, s: dict, cat: str) -> None:
     lbc[cat] = lbc.get(cat, 0) + 1
     if s["letters"]:
         stats["scripts"][s["script"]] = stats["scripts"].get(s["script"], 0) + 1
-    if not row["script_match"]:
+    if s["letters"] and not row["script_match"]:
         stats["script_mismatch"] += 1
     for k in ("email", "phone", "ip", "url"):
         stats["pii"][k] += s[f"pii_{k}"]

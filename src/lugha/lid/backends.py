@@ -182,7 +182,8 @@ class FastTextBackend:
         self.path = Path(path)
         self.name = name
         self._m = fasttext.load_model(str(self.path))
-        raw = self._m.get_labels() if hasattr(self._m, "get_labels") else self._m.labels
+        # fasttext-predict has no label list: asking for every label on any text returns them all
+        raw, _ = self._m.predict("a", k=-1)
         self.labels = frozenset(i for i in (iso(c) for c in raw) if i != UNDETERMINED)
         self._sha = sha256_of(self.path)
 
@@ -190,11 +191,10 @@ class FastTextBackend:
         return f"fasttext-{self._sha[:12]}"
 
     def predict(self, texts, candidates=None):
-        clean = [t.replace("\n", " ") for t in texts]
         k = 1 if candidates is None else -1
-        labels, probs = self._m.predict(clean, k=k)
         out = []
-        for labs, ps in zip(labels, probs):
+        for t in texts:
+            labs, ps = self._m.predict(t.replace("\n", " ").replace("\r", " "), k=k)
             best = (UNDETERMINED, 0.0)
             for lab, p in zip(labs, ps):
                 i = iso(lab)
