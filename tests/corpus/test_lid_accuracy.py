@@ -73,3 +73,18 @@ def test_macrolanguage_labels_merge_and_sorani_is_not_kurmanji(shared_data):
     assert sum(p.lang in ("ckb", "kur") for p in preds) >= 48
     p = Identifier().identify(["Kila mtu anayo haki ya kuishi, uhuru na usalama wa nafsi yake."])[0]
     assert p.lang == "swh"
+
+
+def test_batched_py3langid_equals_py3langid_classify(shared_data):
+    from lugha.lid.backends import LangidBackend, iso
+
+    b = LangidBackend()
+    texts = lines(shared_data, "ntrex", "hau", 150) + lines(shared_data, "ntrex", "amh", 150) + [
+        "", "12345", "A", "HELLO WORLD IN CAPITALS", "ሰላም"]
+    got = b.predict(texts)
+    for t, (lab, p) in zip(texts, got):
+        if not t.strip():
+            assert (lab, p) == ("und", 0.0)
+            continue
+        ref_lab, ref_p = b._id.classify(t)
+        assert lab == iso(ref_lab) and abs(p - ref_p) < 1e-4, t

@@ -133,17 +133,34 @@ class HeliportBackend:
 
 
 class LangidBackend:
-    """py3langid (langid.py's model): normalised naive-Bayes probability of the best label."""
+    """py3langid (langid.py's model): normalised naive-Bayes probability of the best label.
+
+    Scores a whole batch at once: the byte-level DFA that finds features is walked for all texts in
+    lockstep with NumPy, and the naive-Bayes sums are one gather + segmented sum. The result equals
+    py3langid's own `classify` (tested); only the loop moved from Python to arrays."""
 
     name = "py3langid"
 
     def __init__(self, candidates: frozenset[str] | None = None):
+        import numpy as np
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+        self._np = np
         self._id = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         self._raw = list(self._id.labels)
         self.labels = frozenset(i for i in (iso(c) for c in self._raw) if i != UNDETERMINED)
+        self._nm = np.frombuffer(self._id.tk_nextmove, dtype=self._id.tk_nextmove.typecode)
+        self._rowbase = np.asarray(self._id._rowbase, dtype=np.int64)
+        self._out = np.asarray(self._id.tk_output, dtype=np.int64)
         self._restricted: frozenset[str] | None = None
+        self._set_model()
+
+    def _set_model(self):
+        np = self._np
+        self._ptc = self._id.nb_ptc.astype(np.float32)
+        self._pc = np.asarray(self._id.nb_pc, dtype=np.float32)
+        self._classes = list(self._id.nb_classes)
+        self._alias = list(self._id._alias_pairs)
 
     def version(self) -> str:
         return _pkg_version("py3langid")
@@ -157,18 +174,84 @@ class LangidBackend:
             keep = [r for r in self._raw if iso(r) in candidates]
             self._id.set_languages(keep or None)
         self._restricted = candidates
+        self._set_model()
+
+    def _encode(self, text: str) -> bytes:
+        return self._id._encode(text)
+
+    def _features(self, encoded: list[bytes]):
+        """(doc index, feature id) for every DFA output, all texts walked in lockstep."""
+        np = self._np
+        n = len(encoded)
+        lens = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=n)
+        width = int(lens.max()) if n else 0
+        buf = np.zeros((n, max(width, 1)), dtype=np.int64)
+        for i, b in enumerate(encoded):
+            if b:
+                buf[i, :len(b)] = np.frombuffer(b, dtype=np.uint8)
+        state = np.zeros(n, dtype=np.int64)
+        docs, feats = [], []
+        alive = np.arange(n)
+        for p in range(width):
+            alive = alive[lens[alive] > p]
+            if not len(alive):
+                break
+            st = self._nm[self._rowbase[state[alive]] + buf[alive, p]]
+            state[alive] = st
+            f = self._out[st]
+            hit = f >= 0
+            if hit.any():
+                docs.append(alive[hit])
+                feats.append(f[hit])
+        if not docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), lens
+        return np.concatenate(docs), np.concatenate(feats), lens
+
+    def scores(self, texts: list[str]):
+        """Normalised class probabilities, (texts x classes), as py3langid's _decide computes them."""
+        np = self._np
+        encoded = [self._encode(t) for t in texts]
+        docs, feats, lens = self._features(encoded)
+        n, k = len(texts), len(self._classes)
+        out = np.zeros((n, k), dtype=np.float32)
+        if len(docs):
+            key = docs * self._ptc.shape[0] + feats
+            uniq, counts = np.unique(key, return_counts=True)
+            d = uniq // self._ptc.shape[0]
+            f = uniq % self._ptc.shape[0]
+            from scipy.sparse import csr_matrix  # a datasketch dependency
+
+            w = csr_matrix((np.log1p(counts.astype(np.float32)), (d, f)), shape=(n, self._ptc.shape[0]))
+            out = np.asarray(w @ self._ptc, dtype=np.float32)
+            has = np.zeros(n, dtype=bool)
+            has[d] = True
+        else:
+            has = np.zeros(n, dtype=bool)
+        out[has] += self._pc
+        out[~has] = 0.0  # no features: uniform, as py3langid
+        scale = (1.0 / np.sqrt(np.maximum(lens, 1))).astype(np.float32)
+        out *= scale[:, None]
+        out = np.exp(out - out.max(axis=1, keepdims=True))
+        out /= out.sum(axis=1, keepdims=True)
+        for i, j in self._alias:
+            out[:, i] += out[:, j]
+            out[:, j] = 0.0
+        return out
 
     def predict(self, texts, candidates=None):
         self._restrict(candidates)
         if candidates is not None and not (self.labels & candidates):
             return [(UNDETERMINED, 0.0)] * len(texts)
-        out = []
-        for t in texts:
-            if not t.strip():
-                out.append((UNDETERMINED, 0.0))
-                continue
-            lab, p = self._id.classify(t)
-            out.append((iso(lab), float(p)))
+        out: list[tuple[str, float]] = [(UNDETERMINED, 0.0)] * len(texts)
+        idx = [i for i, t in enumerate(texts) if t.strip()]
+        # similar lengths together keep the lockstep walk short
+        idx.sort(key=lambda i: len(texts[i]))
+        for start in range(0, len(idx), 2048):
+            part = idx[start:start + 2048]
+            sc = self.scores([texts[i] for i in part])
+            best = sc.argmax(axis=1)
+            for i, b, row in zip(part, best, sc):
+                out[i] = (iso(self._classes[int(b)]), float(row[b]))
         return out
 
 
