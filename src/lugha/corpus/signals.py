@@ -135,27 +135,27 @@ def word_count(text: str, tokens: list[str] | None = None, scripts: dict[str, in
 def repetition(text: str, toks: list[str]) -> dict[str, float]:
     """Gopher-style repetition (Rae et al. 2021): share of duplicate lines, share of characters in
     the most frequent word 2-gram, and share of characters in duplicated word 5-grams."""
-    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
-    dup_line = 0.0
-    if len(lines) > 1:
-        c = Counter(lines)
-        dup_line = sum(n - 1 for n in c.values()) / len(lines)
-    top2 = dup5 = 0.0
-    total = sum(len(w) for w in toks)
-    if len(toks) >= 4 and total:
-        bigrams = Counter(zip(toks, toks[1:]))
-        (a, b), n = bigrams.most_common(1)[0]
-        if n > 1:
-            top2 = min(1.0, n * (len(a) + len(b)) / total)
-    if len(toks) >= 10 and total:
-        grams = [tuple(toks[i:i + 5]) for i in range(len(toks) - 4)]
-        c5 = Counter(grams)
-        covered = [False] * len(toks)
-        for i, g in enumerate(grams):
-            if c5[g] > 1:
-                for j in range(i, i + 5):
-                    covered[j] = True
-        dup5 = sum(len(w) for w, cov in zip(toks, covered) if cov) / total
+    dup_line = top2 = dup5 = 0.0
+    if "\n" in text:
+        lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+        if len(lines) > 1 and len(set(lines)) < len(lines):
+            c = Counter(lines)
+            dup_line = sum(n - 1 for n in c.values()) / len(lines)
+    if len(toks) >= 4:
+        bigrams = list(zip(toks, toks[1:]))
+        if len(set(bigrams)) < len(bigrams):  # most sentences repeat no bigram: skip counting
+            total = sum(map(len, toks))
+            (a, b), n = Counter(bigrams).most_common(1)[0]
+            top2 = min(1.0, n * (len(a) + len(b)) / total) if total else 0.0
+            if len(toks) >= 10:
+                grams = [tuple(toks[i:i + 5]) for i in range(len(toks) - 4)]
+                c5 = Counter(grams)
+                covered = [False] * len(toks)
+                for i, g in enumerate(grams):
+                    if c5[g] > 1:
+                        for j in range(i, i + 5):
+                            covered[j] = True
+                dup5 = sum(len(w) for w, cov in zip(toks, covered) if cov) / total if total else 0.0
     return {"dup_line_frac": dup_line, "top_2gram_frac": top2, "dup_5gram_frac": dup5}
 
 

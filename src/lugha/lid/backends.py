@@ -27,6 +27,7 @@ def _pkg_version(name: str) -> str:
         return "unknown"
 
 
+@lru_cache(maxsize=4096)
 def iso(label: str) -> str:
     """A backend label ('sw', 'swa', 'ti', 'tir_Ethi', 'un', 'xx-Qaai') -> ISO 639-3.
 
