@@ -5,9 +5,11 @@ Voting rule (also in docs/lid.md):
 1. Every backend gives one label (ISO 639-3 as the backend said it; a macrolanguage and its members
    count as the same language, so swa/swh and kur/ckb agree) and a score in 0..1. With a closed candidate set (`candidates`),
    every backend picks its best label inside the set; a backend with no label in the set abstains.
-2. A backend that cannot emit the claimed language (`target`) abstains when its label is a language
-   written in one of the target's scripts: it may be confusing the target with a neighbour it knows
-   (Tigrinya read as Amharic, Twi as Swahili). A label in another script still counts: Latin-script
+2. Protected languages: the claimed language (`target`), every candidate of a closed set, and the
+   label of a user model (`lid_model`: it decides for the languages it was trained on). A backend
+   that cannot emit a protected language abstains when its own label is a language written in one
+   of that language's scripts: it may be confusing it with a neighbour it knows (Tigrinya read as
+   Amharic, Twi as Swahili, Swati as Zulu). A label in another script still counts: Latin-script
    English is evidence against Ge'ez-script Tigrinya whatever the backend's label set.
 3. For each language L that some voting backend named, support(L) = (sum of the scores of the
    backends that named L or the same language) / (1 + the number of voting backends able to emit L). Backends that cannot
@@ -67,6 +69,7 @@ class Identifier:
         self.target = resolve(target) if isinstance(target, str) else target
         self.candidates = frozenset(canonical(resolve(c).code) for c in candidates) if candidates else None
         self.backends = [_bundled(n) for n in (backends or BUNDLED)]
+        self._has_user_model = lid_model is not None
         if lid_model is not None:
             self.backends.append(load_model_backend(lid_model))
         self.backend_names = [b.name for b in self.backends]
@@ -90,18 +93,32 @@ class Identifier:
     def signature(self) -> dict:
         return {b.name: b.version() for b in self.backends}
 
+    def _blind_scripts(self, j: int, langs) -> frozenset[str]:
+        """Scripts of the protected languages (rule 2) that backend j has no label for."""
+        key = ("blind", j, langs)
+        hit = self._emit_cache.get(key)
+        if hit is None:
+            hit = frozenset().union(*(self._script_set(c) for c in langs
+                                      if not self._can_emit(self.backends[j], c)))
+            self._emit_cache[key] = hit
+        return hit
+
     def identify(self, texts: list[str]) -> list[Prediction]:
         if not texts:
             return []
         per_backend = [b.predict(texts, self.candidates) for b in self.backends]
         target = self.target
-        knows_target = [target is not None and self._can_emit(b, target.code) for b in self.backends]
-        target_scripts = self._script_set(target.code) if target is not None else frozenset()
+        # rule 2: languages a backend must not vote against when it cannot emit them
+        protected = frozenset(([target.code] if target is not None else []) + sorted(self.candidates or ()))
+        user = len(self.backends) - 1 if self._has_user_model else None
         out = []
         for i in range(len(texts)):
             votes: dict[str, tuple[str, float]] = {}
             voting: list[tuple[int, str, float]] = []
             abstained = []
+            # the user model decides for its languages: its label is protected too
+            user_lab = per_backend[user][i][0] if user is not None else UNDETERMINED
+            here = protected | {user_lab} if user_lab != UNDETERMINED else protected
             for j, b in enumerate(self.backends):
                 lab, score = per_backend[j][i]
                 if target is not None and same_language(lab, target.code):
@@ -110,8 +127,7 @@ class Identifier:
                 if lab == UNDETERMINED:
                     abstained.append(b.name)
                     continue
-                if target is not None and not knows_target[j] and lab != target.code \
-                        and self._script_set(lab) & target_scripts:
+                if here and j != user and self._script_set(lab) & self._blind_scripts(j, here):
                     abstained.append(b.name)
                     continue
                 voting.append((j, lab, float(score)))

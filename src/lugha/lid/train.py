@@ -1,0 +1,175 @@
+"""`lugha lid train` and `lugha lid curve`: a compact identifier from a community's own labelled text.
+
+The model is lugha.lid.naive_bayes.NaiveBayesLID (NumPy; always available). A fastText training
+wheel (fasttext-numpy2-wheel) does install here, but it ships a module named `fasttext` that shadows
+fasttext-predict's, which the ensemble uses to read GlotLID/OpenLID files, so it is not offered.
+
+Next to MODEL.npz the trainer writes MODEL.train.json: what the model was built from (input files'
+SHA-256, paragraphs and characters per language in train and dev), the dev-set per-language
+precision/recall/F1, and the signature.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from lugha.errors import LughaError
+from lugha.lid.backends import UNDETERMINED, sha256_of
+from lugha.lid.labeled import LabeledText, read_labeled
+from lugha.lid.naive_bayes import NaiveBayesLID, is_nb_model
+
+
+def split_dev(items: list[LabeledText], dev_fraction: float, seed: int = 0
+              ) -> tuple[list[LabeledText], list[LabeledText]]:
+    """Per-language shuffled split (seeded, so a rerun gives the same model): at least one training
+    paragraph per language, and at least one dev paragraph where a language has two or more."""
+    if not 0.0 <= dev_fraction < 1.0:
+        raise LughaError(f"--dev-fraction must be in [0, 1), got {dev_fraction}")
+    by_lang: dict[str, list[LabeledText]] = defaultdict(list)
+    for it in items:
+        by_lang[it.lang].append(it)
+    rng = random.Random(seed)
+    train, dev = [], []
+    for lang in sorted(by_lang):
+        group = by_lang[lang][:]
+        rng.shuffle(group)
+        n_dev = 0 if dev_fraction == 0 else min(len(group) - 1, max(1, round(len(group) * dev_fraction)))
+        dev += group[:n_dev]
+        train += group[n_dev:]
+    return train, dev
+
+
+def model_paths(out: str | Path) -> tuple[Path, Path]:
+    out = Path(out)
+    if out.suffix != ".npz":
+        out = out.with_name(out.name + ".npz")
+    return out, out.with_name(out.name[: -len(".npz")] + ".train.json")
+
+
+@dataclass
+class TrainResult:
+    model_path: Path
+    report_path: Path
+    report: dict
+
+
+def train_model(data: list[str | Path], out: str | Path, dev_fraction: float = 0.1, bits: int = 16,
+                max_n: int = 5, alpha: float = 0.5, seed: int = 0) -> TrainResult:
+    from lugha.lid.evaluate import metrics
+    from lugha.report import base_signature, write_json
+
+    items = read_labeled(data)
+    langs = sorted({it.lang for it in items})
+    if len(langs) < 2:
+        raise LughaError(f"training needs at least two languages, found {', '.join(langs)}", path=data[0])
+    train, dev = split_dev(items, dev_fraction, seed)
+    model = NaiveBayesLID.fit([t.text for t in train], [t.lang for t in train], bits=bits, max_n=max_n,
+                              alpha=alpha)
+    model.fit_temperature([t.text for t in dev], [t.lang for t in dev])
+    model_path, report_path = model_paths(out)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(model_path)
+
+    counts: dict[str, dict] = {lang: {"train_paragraphs": 0, "train_chars": 0, "dev_paragraphs": 0}
+                               for lang in langs}
+    for t in train:
+        counts[t.lang]["train_paragraphs"] += 1
+        counts[t.lang]["train_chars"] += len(t.text)
+    for t in dev:
+        counts[t.lang]["dev_paragraphs"] += 1
+    dev_scores = metrics([t.lang for t in dev], [lab for lab, _ in model.predict([t.text for t in dev])],
+                         can_emit=frozenset(langs)) if dev else None
+    inputs = sorted({t.source for t in items})
+    report = {
+        "model": str(model_path),
+        "model_sha256": sha256_of(model_path.resolve()),
+        "format": model.meta(),
+        "languages": langs,
+        "counts": counts,
+        "dev": dev_scores,
+        "signature": base_signature(
+            inputs={p: sha256_of(Path(p).resolve()) for p in inputs},
+            params={"dev_fraction": dev_fraction, "bits": bits, "max_n": max_n, "alpha": alpha, "seed": seed,
+                    "temperature": model.temperature},
+            backend="lugha-nb"),
+    }
+    write_json(report_path, report)
+    return TrainResult(model_path, report_path, report)
+
+
+def learning_curve(data: list[str | Path], sizes: tuple[int, ...] = (25, 50, 100, 200),
+                   dev_fraction: float = 0.2, test: list[str | Path] | None = None, bits: int = 16,
+                   max_n: int = 5, seed: int = 0) -> dict:
+    """Per-language F1 as the training set grows: the first k shuffled training paragraphs of every
+    language for each k in `sizes` (then all of them), scored on a fixed held-out set (the dev split,
+    or `test` when given, e.g. news text while training on UDHR)."""
+    from lugha.lid.evaluate import metrics
+
+    items = read_labeled(data)
+    if test:
+        train, held = split_dev(items, 0.0, seed)[0], read_labeled(test)
+    else:
+        train, held = split_dev(items, dev_fraction, seed)
+    if not held:
+        raise LughaError("no held-out text to score on: raise --dev-fraction or pass --test")
+    by_lang: dict[str, list[LabeledText]] = defaultdict(list)
+    for t in train:
+        by_lang[t.lang].append(t)
+    largest = max(len(v) for v in by_lang.values())
+    steps = sorted({k for k in sizes if k < largest} | {largest})
+    gold = [t.lang for t in held]
+    points = []
+    for k in steps:
+        sub = [t for lang in sorted(by_lang) for t in by_lang[lang][:k]]
+        model = NaiveBayesLID.fit([t.text for t in sub], [t.lang for t in sub], bits=bits, max_n=max_n)
+        pred = [lab for lab, _ in model.predict([t.text for t in held])]
+        m = metrics(gold, pred, can_emit=frozenset(by_lang))
+        points.append({"paragraphs_per_language": k,
+                       "train_paragraphs": {lang: min(k, len(v)) for lang, v in by_lang.items()},
+                       "f1": {lang: row["f1"] for lang, row in m["per_language"].items()},
+                       "macro_f1": m["macro_f1"]})
+    return {"languages": sorted(set(gold)), "held_out": len(held),
+            "held_out_source": "test" if test else f"dev split ({dev_fraction:.0%})", "points": points}
+
+
+class NaiveBayesBackend:
+    """A `lugha lid train` model as an ensemble backend. Score = the model's softmax probability
+    (temperature fitted on its dev set); with candidates, the probability renormalised over them."""
+
+    def __init__(self, path: str | Path, name: str = "model"):
+        self.path = Path(path)
+        self.name = name
+        self.model = NaiveBayesLID.load(self.path)
+        self.labels = frozenset(self.model.langs)
+        self._sha = sha256_of(self.path.resolve())
+
+    def version(self) -> str:
+        return f"lugha-nb-{self._sha[:12]}"
+
+    def sha256(self) -> str:
+        return self._sha
+
+    def predict(self, texts, candidates=None):
+        if candidates is None:
+            return self.model.predict(list(texts))
+        cols = [k for k, lang in enumerate(self.model.langs) if lang in candidates]
+        if not cols:
+            return [(UNDETERMINED, 0.0)] * len(texts)
+        from lugha.lid.normalize import normalize
+
+        p = self.model.probabilities(list(texts))[:, cols]
+        p = p / p.sum(axis=1, keepdims=True)
+        best = p.argmax(axis=1)
+        return [(self.model.langs[cols[b]], float(p[i, b])) if normalize(t) else (UNDETERMINED, 0.0)
+                for i, (t, b) in enumerate(zip(texts, best))]
+
+
+def load_model_backend(path: str | Path):
+    """The ensemble's hook: a NaiveBayesBackend for a model made by `lugha lid train`, else None."""
+    p = Path(path)
+    if not p.is_file():
+        raise LughaError("language-ID model file not found", path=p)
+    return NaiveBayesBackend(p) if is_nb_model(p) else None
