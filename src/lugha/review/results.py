@@ -1,0 +1,177 @@
+"""Results of a review project: human-estimated label shares with Wilson 95 % intervals, agreement
+(Krippendorff's alpha, Fleiss' kappa), automatic category vs human majority, items to adjudicate.
+
+Unit of estimation: an item's human label is the strict majority of its reviewers' answers; items
+whose reviewers tie for first place have no majority, are left out of the shares (counted as
+`no_majority`) and are listed for adjudication. A flag (offensive, porn, unsafe) holds for an item
+when more than half of its reviewers ticked it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter, defaultdict
+
+from lugha import __version__
+from lugha.report import base_signature
+from lugha.review import stats, store
+from lugha.review.forms import FORMS
+
+SNIPPET = 300
+
+
+def _version(pkg: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(pkg)
+    except PackageNotFoundError:
+        return "?"
+
+
+def _shares(majorities: dict[str, list], values: list[str], population: dict[str, int]) -> dict:
+    """Per stratum and overall share of each value among items with a majority."""
+    out: dict = {"strata": {}, "overall": {}}
+    for h, labs in sorted(majorities.items()):
+        decided = [x for x in labs if x is not None]
+        n = len(decided)
+        c = Counter(decided)
+        out["strata"][h] = {"items": len(labs), "decided": n, "no_majority": len(labs) - n,
+                            "population": population.get(h, len(labs)), "labels": {}}
+        for v in values:
+            lo, hi = stats.wilson(c[v], n) if n else (None, None)
+            out["strata"][h]["labels"][v] = {"count": c[v], "share": c[v] / n if n else None,
+                                             "low": lo, "high": hi}
+    for v in values:
+        strata = {h: (Counter(x for x in labs if x is not None)[v],
+                      sum(1 for x in labs if x is not None), population.get(h, len(labs)))
+                  for h, labs in majorities.items()}
+        out["overall"][v] = stats.stratified_share(strata)
+    return out
+
+
+def compute(conn: sqlite3.Connection) -> dict:
+    items = {r["id"]: dict(r) for r in conn.execute(
+        "SELECT id, kind, batch_id, stratum, source, doc_id, line, substr(text, 1, ?) AS snippet, "
+        "length(text) AS chars, prompt, model, image_name, auto_category, k FROM items ORDER BY position",
+        (SNIPPET,))}
+    labels = defaultdict(list)
+    for r in conn.execute("SELECT l.item_id, r.name, l.label, l.rating, l.flags FROM labels l "
+                          "JOIN reviewers r ON r.id=l.reviewer_id ORDER BY l.item_id, r.id"):
+        labels[r["item_id"]].append(dict(r))
+    batches = [dict(b) for b in conn.execute("SELECT * FROM batches ORDER BY id")]
+    population: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for b in batches:
+        for h, n in json.loads(b["population"]).items():
+            population[b["kind"]][h] += n
+
+    result: dict = {"counts": store.counts(conn), "kinds": {}}
+    for kind, form in FORMS.items():
+        kitems = [i for i in items.values() if i["kind"] == kind]
+        if not kitems:
+            continue
+        labelled = [i for i in kitems if labels.get(i["id"])]
+        maj: dict[str, list] = defaultdict(list)
+        maj_rating: dict[str, list] = defaultdict(list)
+        flag_maj: dict[str, dict[str, list]] = {f.value: defaultdict(list) for f in form.flags}
+        units, rating_units, disagreements = [], [], []
+        confusion: dict[str, Counter] = defaultdict(Counter)
+        for it in labelled:
+            ls = labels[it["id"]]
+            answers = [x["label"] for x in ls]
+            m = stats.majority(answers)
+            maj[it["stratum"]].append(m)
+            units.append(answers)
+            if form.second_choices:
+                ratings = [x["rating"] for x in ls]
+                maj_rating[it["stratum"]].append(stats.majority(ratings))
+                rating_units.append(ratings)
+            for f in form.flags:
+                ticked = sum(1 for x in ls if f.value in (x["flags"] or "").split(","))
+                flag_maj[f.value][it["stratum"]].append("yes" if ticked * 2 > len(ls) else "no")
+            if kind == "corpus":
+                confusion[it["auto_category"]][m if m is not None else "no_majority"] += 1
+            if len(ls) >= 2 and len(set(answers)) > 1:
+                disagreements.append({
+                    "item_id": it["id"], "stratum": it["stratum"], "auto_category": it["auto_category"],
+                    "source": it["source"], "doc_id": it["doc_id"], "line": it["line"],
+                    "snippet": it["snippet"], "prompt": it["prompt"], "chars": it["chars"],
+                    "answers": {x["name"]: x["label"] for x in ls}, "majority": m})
+        pop = dict(population[kind])
+        full = Counter(len(u) for u in units if len(u) >= 2)
+        m_raters = max(full, key=lambda m: (full[m], m)) if full else 0
+        kappa_units = [u for u in units if len(u) == m_raters]
+        agreement = {
+            "krippendorff_alpha": stats.krippendorff_alpha(units),
+            "alpha_units": sum(1 for u in units if len(u) >= 2),
+            "fleiss_kappa": stats.fleiss_kappa(kappa_units) if kappa_units else None,
+            "kappa_units": len(kappa_units), "kappa_raters": m_raters,
+        }
+        k = {"question": form.question, "items": len(kitems), "labelled_items": len(labelled),
+             "labels": sum(len(labels.get(i["id"], [])) for i in kitems),
+             "values": form.labels, "shares": _shares(maj, form.labels, pop), "agreement": agreement,
+             "disagreements": disagreements}
+        if form.second_choices:
+            k["second_question"] = form.second_question
+            k["rating_values"] = form.ratings
+            k["rating_shares"] = _shares(maj_rating, form.ratings, pop)
+            k["rating_agreement"] = {"krippendorff_alpha": stats.krippendorff_alpha(rating_units),
+                                     "fleiss_kappa": stats.fleiss_kappa(
+                                         [u for u in rating_units if len(u) == m_raters])
+                                     if m_raters else None}
+        if form.flags:
+            k["flags"] = {f.value: _shares(flag_maj[f.value], ["yes"], pop)["overall"]["yes"]
+                          for f in form.flags}
+        if kind == "corpus":
+            cols = form.labels + ["no_majority"]
+            k["confusion"] = {"rows": sorted(confusion, key=lambda c: form.labels.index(c)
+                                             if c in form.labels else 99),
+                              "cols": cols,
+                              "counts": {a: {b: confusion[a][b] for b in cols} for a in confusion}}
+            agree = sum(confusion[c][c] for c in confusion)
+            decided = sum(v for c in confusion for b, v in confusion[c].items() if b != "no_majority")
+            lo, hi = stats.wilson(agree, decided) if decided else (None, None)
+            k["audit_agreement"] = {"agree": agree, "decided": decided,
+                                    "share": agree / decided if decided else None, "low": lo, "high": hi}
+        result["kinds"][kind] = k
+    result["signature"] = base_signature(
+        inputs={b["source"]: (b["sha256"] or "")[:12] for b in batches},
+        params={b["id"]: json.loads(b["params"]) for b in batches},
+        stats=f"wilson95+krippendorff-{_version('krippendorff')}+fleiss",
+    )
+    return result
+
+
+def export_rows(conn: sqlite3.Connection) -> list[dict]:
+    """One row per label, for CSV/Parquet export (reviewer names included: admin only)."""
+    return store.label_rows(conn)
+
+
+def write_export(conn: sqlite3.Connection, path) -> int:
+    """CSV or Parquet by file suffix; returns the number of rows written."""
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from lugha.errors import LughaError
+
+    path = Path(path)
+    rows = export_rows(conn)
+    cols = ["item_id", "kind", "batch_id", "stratum", "source", "doc_id", "line", "auto_category", "lang",
+            "model", "image_name", "reviewer", "label", "rating", "flags", "comment", "created", "updated"]
+    table = pa.Table.from_pylist(rows, schema=pa.schema([
+        (c, pa.int64() if c in ("item_id", "batch_id", "line") else
+         pa.float64() if c in ("created", "updated") else pa.string()) for c in cols]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, path)
+    elif path.suffix.lower() == ".csv":
+        import pyarrow.csv as pcsv
+
+        pcsv.write_csv(table, path)
+    else:
+        raise LughaError("export needs a .csv or .parquet file name", path)
+    return table.num_rows
