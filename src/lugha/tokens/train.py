@@ -1,0 +1,182 @@
+"""Train a local tokenizer, or extend a borrowed one with tokens learned on local text.
+
+Both use HF `tokenizers` and write a plain `tokenizer.json` that `hf:DIR` loads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from lugha import langs
+from lugha.errors import LughaError
+from lugha.records import Record, expand_inputs, iter_inputs, sha256_file
+
+
+def corpus_texts(paths: Sequence[str | Path], text_field: str = "text", counts: dict | None = None) -> Iterator[str]:
+    """Texts of every readable record; unreadable ones are counted and skipped, never fatal."""
+    files = expand_inputs(list(paths))
+    if not files:
+        raise LughaError(f"no input files in {', '.join(map(str, paths))}")
+    for item in iter_inputs(files, text_field=text_field):
+        if isinstance(item, Record):
+            if counts is not None:
+                counts["documents"] = counts.get("documents", 0) + 1
+            if item.text.strip():
+                yield item.text
+        elif counts is not None:
+            counts["unreadable"] = counts.get("unreadable", 0) + 1
+
+
+def train(corpus: Sequence[str | Path], lang: str, vocab_size: int, kind: str, out: str | Path,
+          text_field: str = "text", min_frequency: int = 2) -> dict:
+    """Train a BPE (byte-level, so no unknown tokens) or a Unigram (Metaspace, <unk> for unseen
+    characters) tokenizer and write out/tokenizer.json. Returns what was trained, for the caller."""
+    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers
+    from tokenizers.models import BPE, Unigram
+    from tokenizers.trainers import BpeTrainer, UnigramTrainer
+
+    code = langs.resolve(lang).code
+    if kind not in ("bpe", "unigram"):
+        raise LughaError(f"unknown --kind {kind!r}; use bpe or unigram")
+    if vocab_size < 300:
+        raise LughaError(f"--vocab-size {vocab_size} is too small (at least 300: 256 bytes + merges)")
+    counts: dict = {}
+    if kind == "bpe":
+        tok = Tokenizer(BPE())
+        tok.normalizer = normalizers.NFC()
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+        trainer = BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, show_progress=False,
+                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    else:
+        tok = Tokenizer(Unigram())
+        tok.normalizer = normalizers.NFC()
+        tok.pre_tokenizer = pre_tokenizers.Metaspace()
+        tok.decoder = decoders.Metaspace()
+        trainer = UnigramTrainer(vocab_size=vocab_size, unk_token="<unk>", special_tokens=["<unk>"],
+                                 show_progress=False)
+    tok.train_from_iterator(corpus_texts(corpus, text_field, counts), trainer=trainer)
+    if not counts.get("documents"):
+        raise LughaError(f"no readable text in {', '.join(map(str, corpus))}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "tokenizer.json"
+    tmp = out / "tokenizer.json.tmp"
+    tok.save(str(tmp))
+    os.replace(tmp, path)
+    info = {"path": str(path), "kind": kind, "lang": code, "vocab_size": tok.get_vocab_size(),
+            "documents": counts.get("documents", 0), "unreadable": counts.get("unreadable", 0),
+            "inputs": {str(p): sha256_file(p) for p in expand_inputs(list(corpus))},
+            "backend": f"tokenizers-{_version('tokenizers')}"}
+    (out / "lugha-train.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return info
+
+
+def _version(dist: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def _base_json(base_spec: str) -> tuple[dict, str]:
+    """The tokenizer.json behind a spec (presets or hf:PATH), which must be a BPE model."""
+    from lugha.tokens import specs
+
+    s = base_spec.strip()
+    if s in specs.PRESETS:
+        path = specs.preset_path(s)
+        if path.suffix != ".json":
+            raise LughaError(f"preset {s!r} is not an HF tokenizer.json (it is {path.name}); extend needs a BPE tokenizer.json")
+        if not path.is_file():
+            raise LughaError(f"preset {s!r} is not installed; run `lugha tokens presets --install`")
+    elif s.startswith("hf:"):
+        path = Path(s[3:]).expanduser()
+        if path.is_dir():
+            path = path / "tokenizer.json"
+        if not path.is_file():
+            raise LughaError(f"no tokenizer.json at {s[3:]!r}")
+    else:
+        raise LughaError(f"extend needs an HF BPE tokenizer.json: a preset ({', '.join(n for n in specs.PRESETS)}) or hf:PATH, not {base_spec!r}")
+    tj = json.loads(path.read_text(encoding="utf-8"))
+    if tj.get("model", {}).get("type") != "BPE":
+        raise LughaError(f"the base tokenizer is a {tj.get('model', {}).get('type')} model; extend works on BPE", path)
+    return tj, str(path)
+
+
+def extend(base_spec: str, corpus: Sequence[str | Path], add: int, out: str | Path, text_field: str = "text") -> dict:
+    """Learn BPE merges on local text with the base's own normalizer and pre-tokenizer, then append
+    the first `add` new tokens (and their merges) after the base vocabulary: the base's ids and
+    merges are untouched, so a model's existing embeddings stay valid (the usual recipe before
+    continued pre-training)."""
+    from tokenizers import Tokenizer, pre_tokenizers
+    from tokenizers.trainers import BpeTrainer
+
+    if add < 1:
+        raise LughaError("--add must be at least 1")
+    tj, base_path = _base_json(base_spec)
+    model = tj["model"]
+    vocab: dict[str, int] = dict(model["vocab"])
+    merges = [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+    byte_level = "ByteLevel" in json.dumps(tj.get("pre_tokenizer"))
+
+    # A learner with the base's normalizer/pre-tokenizer, so new pieces live in the same symbol space.
+    learner_json = dict(tj)
+    learner_json["model"] = {**model, "vocab": {}, "merges": []}
+    learner_json["added_tokens"] = []
+    learner_json["post_processor"] = None
+    if learner_json.get("pre_tokenizer") is None:
+        # sentencepiece-style BPE (Llama 2) has no pre-tokenizer: split on '▁' for learning only,
+        # so merges stay inside words as sentencepiece's do.
+        learner_json["pre_tokenizer"] = json.loads(pre_tokenizers.Metaspace(prepend_scheme="never").__getstate__())
+    learner = Tokenizer.from_str(json.dumps(learner_json))
+    trainer = BpeTrainer(vocab_size=min(len(vocab), 4 * add + 1000), show_progress=False,
+                         initial_alphabet=pre_tokenizers.ByteLevel.alphabet() if byte_level else [],
+                         limit_alphabet=None if byte_level else 1000)
+    counts: dict = {}
+    learner.train_from_iterator(corpus_texts(corpus, text_field, counts), trainer=trainer)
+    learned = json.loads(learner.to_str())["model"]["merges"]
+
+    next_id = max([*vocab.values(), *(t["id"] for t in tj.get("added_tokens", []))]) + 1
+    added: list[str] = []
+    for m in learned:
+        a, b = (m.split(" ", 1) if isinstance(m, str) else m)
+        new = a + b
+        if new in vocab or a not in vocab or b not in vocab:
+            continue
+        vocab[new] = next_id
+        next_id += 1
+        merges.append((a, b))
+        added.append(new)
+        if len(added) == add:
+            break
+    new_json = dict(tj)
+    new_json["model"] = {**model, "vocab": vocab, "merges": [list(m) for m in merges]}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "tokenizer.json"
+    tmp = out / "tokenizer.json.tmp"
+    tmp.write_text(json.dumps(new_json, ensure_ascii=False), encoding="utf-8")
+    Tokenizer.from_file(str(tmp))  # must load before it replaces anything
+    os.replace(tmp, path)
+    info = {"path": str(path), "base": base_spec, "base_path": base_path, "base_vocab": len(model["vocab"]),
+            "added": len(added), "requested": add, "new_tokens_sample": added[:20],
+            "documents": counts.get("documents", 0), "backend": f"tokenizers-{_version('tokenizers')}"}
+    if len(added) < add:
+        info["note"] = f"only {len(added)} new tokens could be learned from this corpus"
+    return info
+
+
+def before_after(base_spec: str, new_spec: str, parallel: str | Path, languages: Sequence[str], ref: str) -> dict[str, tuple[float, float]]:
+    """Premium per language (vs ref) with the base tokenizer and with the extended one."""
+    from lugha.tokens import specs, tax
+
+    par = tax.load_parallel(parallel)
+    ref_code, codes = tax.pick_languages(par, languages, ref)
+    result = tax.tax(par, [specs.resolve(base_spec), specs.resolve(new_spec)], ref_code, codes)
+    return {c: (result["premium"][base_spec][c], result["premium"][new_spec][c]) for c in codes}
