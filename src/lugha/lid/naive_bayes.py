@@ -55,7 +55,8 @@ def ngram_buckets(texts: list[str], bits: int, max_n: int) -> tuple[np.ndarray, 
     shift = np.uint64(64 - bits)
     for n in range(1, max_n + 1):
         nxt = np.zeros(total, dtype=np.uint64)
-        nxt[: total - n + 1] = codes[n - 1:]
+        if n <= total:  # a batch of short texts can be shorter than n
+            nxt[: total - n + 1] = codes[n - 1:]
         h = h * _BASE + nxt  # uint64 arithmetic wraps, which is what a hash wants
         col = ((h * _GOLDEN) >> shift).astype(np.int64)
         col[remaining < n] = pad
