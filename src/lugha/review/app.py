@@ -15,6 +15,7 @@ Security model:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import unicodedata
@@ -219,7 +220,12 @@ def create_app(db_path: str | Path, synchronous: str = "NORMAL") -> Starlette:
         Route("/admin/{token}/labels.csv", admin_export_csv),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    app = Starlette(routes=routes, on_shutdown=[conn.close])
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        conn.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.db = conn
     return app
 

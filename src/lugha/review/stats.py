@@ -93,8 +93,8 @@ def stratified_share(strata: dict[str, tuple[int, int, int]], z: float = Z95) ->
 
     The point estimate weights each stratum by its population share W = N / sum(N). The interval is
     a Wilson interval on the Kish effective sample size n_eff = p(1-p) / Var(p), with
-    Var(p) = sum W^2 p_h (1 - p_h) / n_h (Korn & Graubard 1998); with proportional allocation this is
-    the plain Wilson interval.
+    Var(p) = sum W^2 p_h (1 - p_h) / n_h (Korn & Graubard 1998). With one stratum this is exactly the
+    plain Wilson interval.
     """
     used = {h: v for h, v in strata.items() if v[1] > 0}
     total_n = sum(v[1] for v in used.values())
