@@ -1,0 +1,66 @@
+"""Issue 3 acceptance on real text: a model trained only on UDHR translations, scored on news.
+
+Floors sit a little under the measured figures (docs/lid.md has the full table), so a regression in
+the model, the normaliser or the voting rule shows up here."""
+
+from __future__ import annotations
+
+import pytest
+
+from lugha.lid.evaluate import evaluate
+from lugha.lid.train import train_model
+
+from .data import SOUTH_AFRICA, masakhanews, ntrex, south_africa_news, udhr_paragraphs, write_tsv
+
+pytestmark = pytest.mark.slow
+
+# measured 2026-11-28: model alone afr .988 eng .950 ssw .906 tsn .971 ven .994 xho .798 zul .740
+MODEL_FLOOR = {"afr": 0.97, "eng": 0.93, "ssw": 0.88, "tsn": 0.95, "ven": 0.98, "xho": 0.76, "zul": 0.70}
+# measured: ensemble with the model afr .991 eng .938 ssw .959 tsn .984 ven .996 xho .931 zul .895
+ENSEMBLE_FLOOR = {"afr": 0.98, "eng": 0.92, "ssw": 0.94, "tsn": 0.97, "ven": 0.99, "xho": 0.91, "zul": 0.87}
+
+
+@pytest.fixture(scope="module")
+def south_africa(shared_data, tmp_path_factory):
+    d = tmp_path_factory.mktemp("sa")
+    train = write_tsv(d / "udhr_sa.tsv", udhr_paragraphs(shared_data, SOUTH_AFRICA))
+    news = write_tsv(d / "news_sa.tsv", south_africa_news(shared_data))
+    r = train_model([train], d / "sa.npz")
+    return r, news
+
+
+def test_udhr_trained_model_on_south_african_news(south_africa):
+    r, news = south_africa
+    assert r.report["languages"] == sorted(SOUTH_AFRICA)
+    assert all(r.report["counts"][lang]["train_paragraphs"] >= 75 for lang in SOUTH_AFRICA)
+    assert r.report["dev"]["macro_f1"] >= 0.95
+    res = evaluate([news], lid_model=r.model_path, langs=list(SOUTH_AFRICA))
+    model = res["backends"]["model"]["per_language"]
+    ens = res["ensemble"]["per_language"]
+    for lang, floor in MODEL_FLOOR.items():
+        assert model[lang]["f1"] >= floor, (lang, model[lang])
+    for lang, floor in ENSEMBLE_FLOOR.items():
+        assert ens[lang]["f1"] >= floor, (lang, ens[lang])
+    # the ensemble with the model beats every bundled backend alone
+    for name in ("pycld2", "heliport", "py3langid"):
+        assert res["ensemble"]["macro_f1"] > res["backends"][name]["macro_f1"], name
+    # coverage is reported: heliport has no Xhosa, Swati, Tswana or Venda label
+    assert res["backends"]["heliport"]["cannot_emit"] == ["ssw", "tsn", "ven", "xho"]
+    # counts reconcile: every news text is in exactly one confusion cell
+    assert sum(sum(row.values()) for row in res["ensemble"]["confusion"].values()) == res["n"]
+
+
+def test_tigrinya_and_amharic_trained_on_udhr(shared_data, tmp_path):
+    train = write_tsv(tmp_path / "udhr_ti_am.tsv", udhr_paragraphs(shared_data, ("tir", "amh")))
+    news = write_tsv(tmp_path / "news_ti_am.tsv",
+                     [(lang, t) for lang in ("tir", "amh") for t in ntrex(shared_data, lang) + masakhanews(shared_data, lang)])
+    r = train_model([train], tmp_path / "ti_am.npz")
+    res = evaluate([news], lid_model=r.model_path, langs=["tir", "amh"])
+    ens = res["ensemble"]["per_language"]
+    assert ens["tir"]["support"] > 1200 and ens["amh"]["support"] > 1200
+    # measured .999 each; the issue asks for >= 0.95
+    assert ens["tir"]["f1"] >= 0.99 and ens["amh"]["f1"] >= 0.99
+    assert res["backends"]["model"]["per_language"]["tir"]["f1"] >= 0.98
+    # py3langid has no Tigrinya label: it calls Tigrinya Amharic, alone it scores 0 on tir
+    assert res["backends"]["py3langid"]["per_language"]["tir"]["f1"] == 0.0
+    assert res["backends"]["py3langid"]["cannot_emit"] == ["tir"]
