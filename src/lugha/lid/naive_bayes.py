@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lugha.lid.normalize import normalize
+from lugha.lid.normalize import normalize, normalize_batch
 
 FORMAT = "lugha-lid-nb/1"
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier (2**64 / golden ratio)
@@ -83,7 +83,7 @@ class NaiveBayesLID:
         counts = np.zeros((n_buckets + 1, len(langs)), dtype=np.float64)
         y = np.fromiter((index[lab] for lab in labels), dtype=np.int64, count=len(labels))
         for lo in range(0, len(texts), _CHUNK):
-            buckets, starts = ngram_buckets([normalize(t) for t in texts[lo:lo + _CHUNK]], bits, max_n)
+            buckets, starts = ngram_buckets(normalize_batch(texts[lo:lo + _CHUNK]), bits, max_n)
             rows_per_doc = np.diff(starts)
             doc_of_row = np.repeat(y[lo:lo + _CHUNK], rows_per_doc)
             flat = buckets * len(langs) + doc_of_row[:, None]
@@ -118,33 +118,47 @@ class NaiveBayesLID:
         return self.temperature
 
     # -- prediction ---------------------------------------------------------------------------------
-    def mean_log_prob(self, texts: list[str]) -> np.ndarray:
-        """(len(texts), L): mean log-probability per n-gram under each language."""
-        out = np.zeros((len(texts), len(self.langs)), dtype=np.float32)
-        for lo in range(0, len(texts), _CHUNK):
-            block = [normalize(t) for t in texts[lo:lo + _CHUNK]]
-            buckets, starts = ngram_buckets(block, self.bits, self.max_n)
-            gathered = self.log_prob[buckets.ravel()]  # (positions * max_n, L)
-            sums = np.add.reduceat(gathered, starts[:-1] * self.max_n, axis=0)
-            n_feats = (buckets != (1 << self.bits)).reshape(-1)
-            n_per_doc = np.add.reduceat(n_feats.astype(np.int64), starts[:-1] * self.max_n)
-            out[lo:lo + len(block)] = sums / np.maximum(n_per_doc, 1)[:, None]
-        return out
+    def __post_init__(self):
+        # languages x buckets, contiguous: one language's row (2**16 x 4 bytes) stays in cache while
+        # it is gathered, and the per-document sums run along contiguous memory (3x faster than
+        # gathering buckets x languages rows)
+        self._by_lang = np.ascontiguousarray(self.log_prob.T)
 
-    def probabilities(self, texts: list[str]) -> np.ndarray:
-        z = self.mean_log_prob(texts) * self.temperature
+    def _scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(mean log-probability per n-gram under each language (len(texts), L), has-letters mask)."""
+        out = np.zeros((len(texts), len(self.langs)), dtype=np.float32)
+        letters = np.zeros(len(texts), dtype=bool)
+        pad = 1 << self.bits
+        for lo in range(0, len(texts), _CHUNK):
+            block = normalize_batch(texts[lo:lo + _CHUNK])
+            buckets, starts = ngram_buckets(block, self.bits, self.max_n)
+            flat = buckets.ravel()
+            gathered = np.take(self._by_lang, flat, axis=1)  # (L, positions * max_n)
+            sums = np.add.reduceat(gathered, starts[:-1] * self.max_n, axis=1)
+            n_per_doc = np.add.reduceat((flat != pad).astype(np.int32), starts[:-1] * self.max_n)
+            out[lo:lo + len(block)] = (sums / np.maximum(n_per_doc, 1)).T
+            letters[lo:lo + len(block)] = np.diff(starts) > 2  # more than the two padding spaces
+        return out, letters
+
+    def mean_log_prob(self, texts: list[str]) -> np.ndarray:
+        return self._scores(texts)[0]
+
+    def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(softmax probabilities (len(texts), L), has-letters mask)."""
+        ll, letters = self._scores(texts)
+        z = ll * self.temperature
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+        return p / p.sum(axis=1, keepdims=True), letters
 
     def predict(self, texts: list[str]) -> list[tuple[str, float]]:
         """(language, probability) per text; ('und', 0.0) for a text with no letters at all."""
         if not texts:
             return []
-        p = self.probabilities(texts)
+        p, letters = self.probabilities(texts)
         best = p.argmax(axis=1)
-        return [(self.langs[b], float(p[i, b])) if normalize(t) else ("und", 0.0)
-                for i, (t, b) in enumerate(zip(texts, best))]
+        return [(self.langs[b], float(p[i, b])) if ok else ("und", 0.0)
+                for i, (ok, b) in enumerate(zip(letters.tolist(), best.tolist()))]
 
     # -- files --------------------------------------------------------------------------------------
     def meta(self) -> dict:

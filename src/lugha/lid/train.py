@@ -158,13 +158,12 @@ class NaiveBayesBackend:
         cols = [k for k, lang in enumerate(self.model.langs) if lang in candidates]
         if not cols:
             return [(UNDETERMINED, 0.0)] * len(texts)
-        from lugha.lid.normalize import normalize
-
-        p = self.model.probabilities(list(texts))[:, cols]
+        p, letters = self.model.probabilities(list(texts))
+        p = p[:, cols]
         p = p / p.sum(axis=1, keepdims=True)
         best = p.argmax(axis=1)
-        return [(self.model.langs[cols[b]], float(p[i, b])) if normalize(t) else (UNDETERMINED, 0.0)
-                for i, (t, b) in enumerate(zip(texts, best))]
+        return [(self.model.langs[cols[b]], float(p[i, b])) if ok else (UNDETERMINED, 0.0)
+                for i, (ok, b) in enumerate(zip(letters.tolist(), best.tolist()))]
 
 
 def load_model_backend(path: str | Path):
