@@ -48,9 +48,9 @@ def test_batch_equals_one_by_one_so_ngrams_never_cross_documents():
 def test_every_ngram_of_a_document_is_counted_once():
     buckets, starts = ngram_buckets(["ab", "c"], bits=10, max_n=5)
     pad = 1 << 10
-    # " ab " has 4 + 3 + 2 + 1 = 10 n-grams (n = 1..4); " c " has 3 + 2 + 1 = 6
+    # " ab " has 4 + 3 + 2 + 1 = 10 n-grams (n = 1..4); " c " has 3 + 2 + 1 = 6 (buckets: n x position)
     assert list(starts) == [0, 4, 7]
-    assert int((buckets[0:4] != pad).sum()) == 10 and int((buckets[4:7] != pad).sum()) == 6
+    assert int((buckets[:, 0:4] != pad).sum()) == 10 and int((buckets[:, 4:7] != pad).sum()) == 6
 
 
 def test_tigrinya_and_amharic_apart_and_save_load_round_trip(tmp_path):

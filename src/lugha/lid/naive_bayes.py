@@ -37,30 +37,33 @@ _CHUNK = 256  # documents per vectorised block: keeps the (positions x n x langs
 def ngram_buckets(texts: list[str], bits: int, max_n: int) -> tuple[np.ndarray, np.ndarray]:
     """Hashed n-grams of already-normalised texts.
 
-    Returns (buckets, starts): `buckets` has shape (positions, max_n): row i holds the buckets of the
-    n-grams starting at position i (n = 1..max_n); an n-gram that would run past its document's end
-    gets bucket 2**bits (a padding bucket whose weights are zero). `starts[d]` is the first row of
-    document d (len(texts) + 1 entries); every document has at least two rows (its padding spaces)."""
+    Returns (buckets, starts): `buckets` has shape (max_n, positions): buckets[n - 1, i] is the bucket
+    of the n-gram starting at position i; an n-gram that would run past its document's end gets
+    bucket 2**bits (a padding bucket whose weights are zero). Positions of document d are
+    starts[d]..starts[d + 1] - 1 (len(texts) + 1 entries); every document has at least two positions
+    (its padding spaces)."""
     padded = [" " + t + " " for t in texts]
-    lengths = np.fromiter((len(p) for p in padded), dtype=np.int64, count=len(padded))
+    lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
     starts = np.zeros(len(padded) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
-    codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + np.uint64(1)
+    codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    codes += np.uint64(1)
     total = codes.shape[0]
     # characters left in the document from each position (including it)
     remaining = np.repeat(starts[1:], lengths) - np.arange(total, dtype=np.int64)
-    out = np.empty((total, max_n), dtype=np.int64)
+    out = np.empty((max_n, total), dtype=np.intp)
     h = np.zeros(total, dtype=np.uint64)
-    pad = np.int64(1 << bits)
+    tmp = np.empty(total, dtype=np.uint64)
     shift = np.uint64(64 - bits)
     for n in range(1, max_n + 1):
-        nxt = np.zeros(total, dtype=np.uint64)
+        h *= _BASE  # uint64 arithmetic wraps, which is what a hash wants
         if n <= total:  # a batch of short texts can be shorter than n
-            nxt[: total - n + 1] = codes[n - 1:]
-        h = h * _BASE + nxt  # uint64 arithmetic wraps, which is what a hash wants
-        col = ((h * _GOLDEN) >> shift).astype(np.int64)
-        col[remaining < n] = pad
-        out[:, n - 1] = col
+            h[: total - n + 1] += codes[n - 1:]
+        np.multiply(h, _GOLDEN, out=tmp)
+        tmp >>= shift
+        row = out[n - 1]
+        row[:] = tmp
+        row[remaining < n] = 1 << bits
     return out, starts
 
 
@@ -84,9 +87,8 @@ class NaiveBayesLID:
         y = np.fromiter((index[lab] for lab in labels), dtype=np.int64, count=len(labels))
         for lo in range(0, len(texts), _CHUNK):
             buckets, starts = ngram_buckets(normalize_batch(texts[lo:lo + _CHUNK]), bits, max_n)
-            rows_per_doc = np.diff(starts)
-            doc_of_row = np.repeat(y[lo:lo + _CHUNK], rows_per_doc)
-            flat = buckets * len(langs) + doc_of_row[:, None]
+            lang_of_position = np.repeat(y[lo:lo + _CHUNK], np.diff(starts))
+            flat = buckets * len(langs) + lang_of_position[None, :]
             counts += np.bincount(flat.ravel(), minlength=(n_buckets + 1) * len(langs)).reshape(
                 n_buckets + 1, len(langs))
         counts[n_buckets] = 0.0
@@ -132,10 +134,11 @@ class NaiveBayesLID:
         for lo in range(0, len(texts), _CHUNK):
             block = normalize_batch(texts[lo:lo + _CHUNK])
             buckets, starts = ngram_buckets(block, self.bits, self.max_n)
-            flat = buckets.ravel()
-            gathered = np.take(self._by_lang, flat, axis=1)  # (L, positions * max_n)
-            sums = np.add.reduceat(gathered, starts[:-1] * self.max_n, axis=1)
-            n_per_doc = np.add.reduceat((flat != pad).astype(np.int32), starts[:-1] * self.max_n)
+            n_pos = buckets.shape[1]
+            # (L, max_n, positions): one language's row of weights stays in cache while gathered
+            gathered = np.take(self._by_lang, buckets.ravel(), axis=1).reshape(len(self.langs), self.max_n, n_pos)
+            sums = np.add.reduceat(gathered, starts[:-1], axis=2).sum(axis=1)
+            n_per_doc = np.add.reduceat((buckets != pad).astype(np.int32), starts[:-1], axis=1).sum(axis=0)
             out[lo:lo + len(block)] = (sums / np.maximum(n_per_doc, 1)).T
             letters[lo:lo + len(block)] = np.diff(starts) > 2  # more than the two padding spaces
         return out, letters
