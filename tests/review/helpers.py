@@ -37,3 +37,48 @@ def make_project(tmp: Path, docs: list[tuple[str, str]], k: int = 2, n: int = 10
     store.add_batch(conn, b.kind, b.source, b.sha256, b.params, b.population, b.items, k, b.order)
     conn.close()
     return db, admin
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`lugha review serve` in a child process (so a test can kill -9 it)."""
+
+    def __init__(self, db: Path, port: int | None = None):
+        import subprocess
+        import sys
+        import time
+
+        import httpx
+
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([sys.executable, "-m", "lugha.cli", "review", "serve", str(db),
+                                      "--port", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()}")
+            try:
+                httpx.get(self.url + "/", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.kill()
+        raise RuntimeError("server did not start in 30 s")
+
+    def kill(self, sig: int = 9) -> None:
+        import os
+
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+            self.proc.wait(10)
+        if self.proc.stderr:
+            self.proc.stderr.close()

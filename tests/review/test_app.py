@@ -81,6 +81,8 @@ def test_csrf_origin_and_tokens(project):
     assert c.post(f"/r/{tok['amina']}", data={"item_id": f["item_id"], "label": "CC"}).status_code == 403
     assert c.post(f"/r/{tok['amina']}", data={**f, "label": "CC"},
                   headers={"Origin": "http://evil.example"}).status_code == 403
+    assert c.post(f"/r/{tok['amina']}", data={**f, "label": "CC"},
+                  headers={"Sec-Fetch-Site": "cross-site", "Origin": "null"}).status_code == 403
     # berhe replaying amina's form (her CSRF token) is refused: the token binds reviewer and item.
     assert c.post(f"/r/{tok['berhe']}", data={**f, "label": "NL"}).status_code == 403
     assert c.get("/r/not-a-token").status_code == 404

@@ -70,13 +70,16 @@ def _csrf(secret: str, scope: str) -> str:
 
 
 def _same_origin(request: Request) -> bool:
-    """Browsers send Origin on POST; when present it must be this server. (Absent: non-browser
-    clients, which must still present the CSRF token.)"""
+    """Refuse writes a browser says came from another site. Modern browsers send Sec-Fetch-Site;
+    with our no-referrer policy Origin is "null" on form posts, so it is only checked when it names
+    a real origin. Non-browser clients send neither and still need the CSRF token."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
-        return origin is None
-    host = request.headers.get("host", "")
-    return urlsplit(origin).netloc == host
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
 def _text_view(text: str | None) -> dict:
@@ -208,8 +211,12 @@ def create_app(db_path: str | Path, synchronous: str = "NORMAL") -> Starlette:
                         headers={**_headers(CSP_ADMIN),
                                  "Content-Disposition": 'attachment; filename="labels.csv"'})
 
+    async def favicon(request: Request):
+        return Response(status_code=204, headers=_headers(CSP_REVIEWER))
+
     routes = [
         Route("/", home),
+        Route("/favicon.ico", favicon),
         Route("/r/{token}", review_page, methods=["GET"]),
         Route("/r/{token}", review_submit, methods=["POST"]),
         Route("/r/{token}/image/{item_id:int}", review_image),
