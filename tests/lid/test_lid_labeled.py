@@ -37,3 +37,11 @@ def test_bad_labelled_file_is_one_line_error(tmp_path, name, content, message):
         read_labeled([p])
     assert str(e.value).startswith(str(tmp_path / message))
     assert "\n" not in str(e.value)
+
+
+def test_tsv_quote_marks_are_text(tmp_path):
+    # news sentences often open with a quote; a TSV is not quoted, so lines must not merge
+    p = tmp_path / "q.tsv"
+    p.write_text('lang\ttext\nzul\t"Sawubona," kusho yena\nxho\tMolo "mhlobo\nzul\tYebo\n', encoding="utf-8")
+    assert [(i.text, i.line) for i in read_labeled([p])] == [
+        ('"Sawubona," kusho yena', 2), ('Molo "mhlobo', 3), ("Yebo", 4)]

@@ -1,6 +1,6 @@
 """Labelled text for `lugha lid eval` and `lugha lid train`.
 
-Accepted: TSV (.tsv), CSV (.csv; a space after the comma is tolerated), JSON Lines (.jsonl), each with
+Accepted: TSV (.tsv, unquoted: quote marks are text), CSV (.csv, RFC 4180 quoting; a space after the comma is tolerated), JSON Lines (.jsonl), each with
 a header naming a `lang` and a `text` column (other columns are ignored); or a directory holding one
 file per language named by its code (`zul.txt`, `tir.txt`: one paragraph per non-empty line; `.tsv`/
 `.csv`/`.jsonl` files inside it are read as above). Codes are ISO 639-1/639-3/BCP-47 tags and are
@@ -57,8 +57,12 @@ def _read_table(path: Path) -> list[LabeledText]:
         return out
     delim = "\t" if path.suffix.lower() == ".tsv" else ","
     with open(path, encoding="utf-8", newline="") as f:
-        # skipinitialspace: 'lang, text' headers and 'zul, Bonke abantu' rows written by hand
-        reader = csv.reader(f, delimiter=delim, skipinitialspace=delim == ",")
+        # TSV has no quoting (IANA text/tab-separated-values): a text may start with a quote mark.
+        # CSV is RFC 4180 quoted; skipinitialspace accepts 'lang, text' and 'zul, Bonke' by hand.
+        if delim == "\t":
+            reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        else:
+            reader = csv.reader(f, delimiter=",", skipinitialspace=True)
         header = next(reader, None)
         if header is None:
             raise LughaError("empty file: expected a header with 'lang' and 'text' columns", path=path, line=1)
