@@ -38,14 +38,16 @@ CREATE TABLE IF NOT EXISTS items (
   stratum TEXT, source TEXT, doc_id TEXT, line INTEGER, text TEXT,
   prompt TEXT, model TEXT, image BLOB, image_type TEXT, image_name TEXT,
   auto_category TEXT, lang TEXT, script TEXT, dup_of TEXT);
-CREATE INDEX IF NOT EXISTS items_queue ON items(position);
+-- The queue: only items still short of k reviewers, in queue order (a partial index, so finding
+-- the next item never walks over the items already full).
+CREATE INDEX IF NOT EXISTS items_open ON items(position) WHERE n_assigned < k;
 CREATE TABLE IF NOT EXISTS reviewers (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, token_sha256 TEXT NOT NULL UNIQUE,
   created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS assignments (
   item_id INTEGER NOT NULL REFERENCES items(id), reviewer_id INTEGER NOT NULL REFERENCES reviewers(id),
-  claimed REAL NOT NULL, PRIMARY KEY (item_id, reviewer_id));
-CREATE INDEX IF NOT EXISTS assignments_reviewer ON assignments(reviewer_id);
+  claimed REAL NOT NULL, labelled INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (item_id, reviewer_id));
+CREATE INDEX IF NOT EXISTS assignments_reviewer ON assignments(reviewer_id, labelled);
 CREATE TABLE IF NOT EXISTS labels (
   item_id INTEGER NOT NULL, reviewer_id INTEGER NOT NULL,
   label TEXT NOT NULL, rating TEXT, flags TEXT NOT NULL DEFAULT '', comment TEXT NOT NULL DEFAULT '',
@@ -202,8 +204,7 @@ def current_item(conn: sqlite3.Connection, reviewer_id: int) -> int | None:
     try:
         r = conn.execute(
             "SELECT a.item_id FROM assignments a JOIN items i ON i.id=a.item_id "
-            "LEFT JOIN labels l ON l.item_id=a.item_id AND l.reviewer_id=a.reviewer_id "
-            "WHERE a.reviewer_id=? AND l.item_id IS NULL ORDER BY i.position LIMIT 1",
+            "WHERE a.reviewer_id=? AND a.labelled=0 ORDER BY i.position LIMIT 1",
             (reviewer_id,)).fetchone()
         if r is None:
             r = conn.execute(
@@ -259,6 +260,7 @@ def save_label(conn: sqlite3.Connection, reviewer_id: int, item_id: int, label: 
             "label=excluded.label, rating=excluded.rating, flags=excluded.flags, "
             "comment=excluded.comment, updated=excluded.updated",
             (item_id, reviewer_id, label, rating, ",".join(flags), comment[:10000], now, now))
+        conn.execute("UPDATE assignments SET labelled=1 WHERE item_id=? AND reviewer_id=?", (item_id, reviewer_id))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -267,15 +269,15 @@ def save_label(conn: sqlite3.Connection, reviewer_id: int, item_id: int, label: 
 
 
 def progress(conn: sqlite3.Connection, reviewer_id: int) -> dict:
-    """done: this reviewer's labels; left: items this reviewer could still get (not yet seen by
-    them and not yet full), plus an open claim; total = done + left."""
-    done = conn.execute("SELECT COUNT(*) FROM labels WHERE reviewer_id=?", (reviewer_id,)).fetchone()[0]
-    left = conn.execute(
-        "SELECT COUNT(*) FROM items i WHERE "
-        "(i.n_assigned < i.k AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id=i.id AND a.reviewer_id=?)) "
-        "OR EXISTS (SELECT 1 FROM assignments a WHERE a.item_id=i.id AND a.reviewer_id=? AND NOT EXISTS "
-        "(SELECT 1 FROM labels l WHERE l.item_id=a.item_id AND l.reviewer_id=a.reviewer_id))",
-        (reviewer_id, reviewer_id)).fetchone()[0]
+    """done: this reviewer's labels; left: items this reviewer could still get (not yet full and
+    not yet theirs) plus their open claim; total = done + left."""
+    q = lambda sql: conn.execute(sql, (reviewer_id,)).fetchone()[0]  # noqa: E731
+    done = q("SELECT COUNT(*) FROM assignments WHERE reviewer_id=? AND labelled=1")
+    open_ = q("SELECT COUNT(*) FROM assignments WHERE reviewer_id=? AND labelled=0")
+    not_full = conn.execute("SELECT COUNT(*) FROM items WHERE n_assigned < k").fetchone()[0]
+    mine_not_full = q("SELECT COUNT(*) FROM assignments a JOIN items i ON i.id=a.item_id "
+                      "WHERE a.reviewer_id=? AND i.n_assigned < i.k")
+    left = not_full - mine_not_full + open_
     return {"done": done, "left": left, "total": done + left}
 
 
