@@ -74,7 +74,12 @@ def load_rules(path: str | Path | None = None, pii: str | None = None) -> dict:
         except FileNotFoundError:
             raise LughaError("rules file not found", path=p) from None
         except tomllib.TOMLDecodeError as e:
-            raise LughaError(f"invalid TOML: {getattr(e, 'msg', e)}", path=p, line=getattr(e, "lineno", None)) from None
+            # Python < 3.14 only puts the position in the message: "... (at line 3, column 5)"
+            msg = str(getattr(e, "msg", e))
+            at = re.search(r"\s*\(at line (\d+), column \d+\)$", msg)
+            line = getattr(e, "lineno", None) or (int(at.group(1)) if at else None)
+            msg = msg[:at.start()] if at else msg
+            raise LughaError(f"invalid TOML: {msg}", path=p, line=line) from None
         for section, values in user.items():
             if section not in rules:
                 raise LughaError(f"unknown section [{section}]; expected one of "
