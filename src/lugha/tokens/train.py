@@ -135,16 +135,26 @@ def extend(base_spec: str, corpus: Sequence[str | Path], add: int, out: str | Pa
         # so merges stay inside words as sentencepiece's do.
         learner_json["pre_tokenizer"] = json.loads(pre_tokenizers.Metaspace(prepend_scheme="never").__getstate__())
     learner = Tokenizer.from_str(json.dumps(learner_json))
-    trainer = BpeTrainer(vocab_size=min(len(vocab), 4 * add + 1000), show_progress=False,
-                         initial_alphabet=pre_tokenizers.ByteLevel.alphabet() if byte_level else [],
-                         limit_alphabet=None if byte_level else 1000)
+    extra = {"initial_alphabet": pre_tokenizers.ByteLevel.alphabet()} if byte_level else {"limit_alphabet": 1000}
+    trainer = BpeTrainer(vocab_size=min(len(vocab), 4 * add + 1000), show_progress=False, **extra)
     counts: dict = {}
     learner.train_from_iterator(corpus_texts(corpus, text_field, counts), trainer=trainer)
-    learned = json.loads(learner.to_str())["model"]["merges"]
+    learned_model = json.loads(learner.to_str())["model"]
+    learned = learned_model["merges"]
 
     next_id = max([*vocab.values(), *(t["id"] for t in tj.get("added_tokens", []))]) + 1
     added: list[str] = []
+    if not byte_level:
+        # Sentencepiece-style vocabularies (Llama 2) lack most letters of scripts like Ge'ez and
+        # fall back to bytes; add the corpus's missing characters first, so merges can build on them.
+        for piece, _ in sorted(learned_model["vocab"].items(), key=lambda kv: kv[1]):
+            if len(piece) == 1 and piece not in vocab and len(added) < add:
+                vocab[piece] = next_id
+                next_id += 1
+                added.append(piece)
     for m in learned:
+        if len(added) >= add:
+            break
         a, b = (m.split(" ", 1) if isinstance(m, str) else m)
         new = a + b
         if new in vocab or a not in vocab or b not in vocab:
