@@ -65,3 +65,19 @@ def test_tigrinya_and_amharic_trained_on_udhr(shared_data, tmp_path):
     # py3langid has no Tigrinya label: it calls Tigrinya Amharic, alone it scores 0 on tir
     assert res["backends"]["py3langid"]["per_language"]["tir"]["f1"] == 0.0
     assert res["backends"]["py3langid"]["cannot_emit"] == ["tir"]
+
+
+def test_trained_model_in_the_audit_identifier(shared_data, tmp_path):
+    """The audit builds Identifier(target, lid_model=...): the trained model votes, and a backend
+    without a Tigrinya label that says Amharic abstains."""
+    from lugha.lid import Identifier
+
+    train = write_tsv(tmp_path / "t.tsv", udhr_paragraphs(shared_data, ("tir", "amh", "eng")))
+    r = train_model([train], tmp_path / "m.npz")
+    ident = Identifier(target="tir", lid_model=r.model_path)
+    assert ident.backend_names == ["pycld2", "heliport", "py3langid", "model"]
+    assert ident.signature()["model"] == "lugha-nb-" + r.report["model_sha256"][:12]
+    preds = ident.identify(ntrex(shared_data, "tir", 100))
+    assert sum(p.lang == "tir" for p in preds) >= 98
+    assert all(p.votes["model"][0] in ("tir", "amh", "eng") for p in preds)
+    assert sum("py3langid" in p.abstained for p in preds) >= 95  # it says amh: not a vote against tir
