@@ -1,0 +1,216 @@
+"""`lugha eval bpb|fidelity|contamination|mt` and `lugha compare`. Thin: parse, call, print."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from lugha.errors import LughaError
+
+out_console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+eval_app = typer.Typer(no_args_is_help=True, help="Evaluate a model on your own held-out text.")
+
+MODEL_HELP = "hf:FOLDER, gguf:FILE.gguf or ngram:FILE (from `lugha train ngram`)."
+
+
+def _load(spec: str):
+    from lugha.models.base import load_model
+
+    with err_console.status(f"loading {spec}", spinner="dots") if sys.stderr.isatty() else _nullctx():
+        return load_model(spec)
+
+
+class _nullctx:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def _sig(result: dict) -> str:
+    from lugha.report import signature_string
+
+    sig = dict(result["signature"])
+    # hashes of every file are in the JSON; the printed line keeps it short
+    for k in ("text_sha256", "test_sha256", "train_sha256"):
+        if isinstance(sig.get(k), dict):
+            sig[k] = f"{len(sig[k])} files"
+    if isinstance(sig.get("model_sha256"), str):
+        sig["model_sha256"] = sig["model_sha256"][:12]
+    return signature_string(sig)
+
+
+@eval_app.command("bpb")
+def bpb_cmd(
+    texts: list[str] = typer.Argument(..., help="Held-out text files, one document per line."),
+    model: str = typer.Option(..., "--model", help=MODEL_HELP),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Language of every file (default: from each file name)."),
+    context: Optional[int] = typer.Option(None, "--context", min=2, help="Window length in tokens (default: the model's maximum)."),
+    stride: Optional[int] = typer.Option(None, "--stride", min=1, help="New tokens scored per window (default: = context)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Score only the first N documents of each file."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Bootstrap resamples for the 95% interval."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures as JSON."),
+):
+    """Bits per byte per file and per language (lower is better)."""
+    from rich.table import Table
+
+    from lugha.evaluate.bpb import evaluate_bpb
+    from lugha.records import expand_inputs
+    from lugha.report import write_json
+
+    files = expand_inputs(texts)
+    m = _load(model)
+    langs = {str(f): lang for f in files} if lang else None
+    result = evaluate_bpb(m, files, langs=langs, context=context, stride=stride, limit=limit, n_boot=bootstrap,
+                          progress=(lambda f: err_console.print(f"scored {f}")) if sys.stderr.isatty() else None)
+    t = Table(title=f"bits per byte, {model}")
+    for c in ("file", "lang", "docs", "bytes", "bpb", "95% CI", "bytes/s"):
+        t.add_column(c, justify="left" if c in ("file", "lang") else "right")
+    for r in result["files"]:
+        t.add_row(r["file"], r["lang"], f"{r['documents']:,}", f"{r['bytes']:,}", f"{r['bpb']:.4f}",
+                  f"{r['ci95'][0]:.3f}–{r['ci95'][1]:.3f}",
+                  f"{r['bytes_per_second']:,.0f}" if r["bytes_per_second"] else "")
+    if len(result["files"]) > 1:
+        for lang_code, v in result["languages"].items():
+            t.add_row("[bold]all[/]", lang_code, f"{v['documents']:,}", f"{v['bytes']:,}", f"[bold]{v['bpb']:.4f}[/]",
+                      f"{v['ci95'][0]:.3f}–{v['ci95'][1]:.3f}", "")
+    out_console.print(t)
+    out_console.print(_sig(result), markup=False)
+    if json_out:
+        write_json(json_out, result)
+
+
+@eval_app.command("fidelity")
+def fidelity_cmd(
+    prompts: Optional[Path] = typer.Argument(None, help="Instructions, one per line; with --continuation, held-out text of LANG."),
+    lang: str = typer.Option(..., "--lang", help="The language answers should be in."),
+    model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
+    continuation: bool = typer.Option(False, "--continuation", help="Prompt with the first half of each held-out line."),
+    generations: Optional[Path] = typer.Option(None, "--generations", help="Score existing outputs (CSV/JSONL with completion, language, prompt) instead of generating."),
+    max_new_tokens: int = typer.Option(48, "--max-new-tokens", min=1),
+    temperature: float = typer.Option(0.0, "--temperature", min=0.0),
+    seed: int = typer.Option(0, "--seed"),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Use only the first N prompts."),
+    min_tokens: int = typer.Option(5, "--min-tokens", min=1, help="Lines shorter than this are not judged (LCB: 5)."),
+    lid_model: Optional[Path] = typer.Option(None, "--lid-model", help="A `lugha lid train` model or fastText LID file added to the ensemble."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write lpr/wpr per language and every generation with its labels."),
+):
+    """Does the model answer in LANG? Line- and word-level pass rates (Language Confusion Benchmark)."""
+    from rich.table import Table
+
+    from lugha.evaluate import fidelity as fd
+    from lugha.langs import resolve
+    from lugha.records import sha256_file
+    from lugha.report import write_json
+
+    target = resolve(lang).code
+    params: dict = {"lang": target, "min_tokens": min_tokens}
+    model_sig = None
+    if generations is not None:
+        rows = fd.read_generations(generations, default_lang=target)
+        params["generations_sha256"] = sha256_file(generations)
+        model_name = model or str(generations)
+    else:
+        if model is None or prompts is None:
+            raise LughaError("give --model and a PROMPTS file, or --generations FILE")
+        plist = fd.continuation_prompts(prompts, limit) if continuation else fd.read_prompts(prompts)[:limit]
+        m = _load(model)
+        completions = m.generate(plist, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
+        rows = [{"prompt": p, "completion": c, "language": target} for p, c in zip(plist, completions)]
+        params.update(prompts_sha256=sha256_file(prompts), continuation=continuation,
+                      max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
+        model_sig = m.signature()
+        model_name = model
+    identify = fd.lid_identifier(str(lid_model) if lid_model else None)
+    scored = fd.score_generations(rows, identify, min_tokens=min_tokens)
+    result = fd.fidelity_result(scored, model_name, params, model_sig, identify.signature())
+    t = Table(title=f"language fidelity, {model_name}")
+    for c in ("lang", "responses", "judged", "LPR", "WPR", "lines in other languages"):
+        t.add_column(c, justify="left" if c in ("lang", "lines in other languages") else "right")
+    for code, v in result["languages"].items():
+        drift = ", ".join(f"{k} {s:.0%}" for k, s in v["line_share"].items() if k != code)
+        t.add_row(code, str(v["responses"]), str(v["judged"]),
+                  "" if v["lpr"] is None else f"{v['lpr']:.1%}", "" if v["wpr"] is None else f"{v['wpr']:.1%}",
+                  drift or "none")
+    out_console.print(t)
+    out_console.print(_sig(result), markup=False)
+    if json_out:
+        write_json(json_out, result)
+
+
+@eval_app.command("contamination")
+def contamination_cmd(
+    train: list[str] = typer.Option(..., "--train", help="Training corpus files/folders/globs (repeat --train)."),
+    test: list[str] = typer.Option(..., "--test", help="Test set files (repeat --test)."),
+    word_n: int = typer.Option(13, "--word-n", min=1, help="Word n-gram length for space-delimited scripts."),
+    char_n: int = typer.Option(50, "--char-n", min=1, help="Character n-gram length for unspaced scripts."),
+    threshold: float = typer.Option(0.0, "--threshold", min=0.0, max=1.0, help="Dirty when this share of a document's n-grams is in training (0: any)."),
+    json_out: Optional[Path] = typer.Option(None, "--json"),
+    show: int = typer.Option(10, "--show", min=0, help="List this many dirty documents."),
+):
+    """N-gram overlap between a test set and a training corpus, per test document."""
+    from lugha.evaluate.contamination import contamination
+    from lugha.records import expand_inputs
+    from lugha.report import write_json
+
+    result = contamination(expand_inputs(test), expand_inputs(train), word_n, char_n, threshold)
+    out_console.print(f"{result['dirty']:,} of {result['test_documents']:,} test documents are dirty "
+                      f"({result['contaminated_share']:.1%}); training corpus: {result['train_documents']:,} "
+                      f"documents, {result['train_bytes']:,} bytes")
+    for d in [d for d in result["documents"] if d["dirty"]][:show]:
+        out_console.print(f"  {d['file']}:{d['line']}  {d['overlapping']}/{d['ngrams']} {d['unit']} n-grams "
+                          f"({d['overlap']:.0%})", markup=False)
+    out_console.print(_sig(result), markup=False)
+    if json_out:
+        write_json(json_out, result)
+
+
+@eval_app.command("mt")
+def mt_cmd(
+    hyp: Path = typer.Argument(..., help="System output, one segment per line."),
+    ref: Path = typer.Argument(..., help="Reference translation, line-aligned."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Target language (default: from the reference file name)."),
+    model: str = typer.Option("", "--model", help="Name of the system, to match reported.yaml and compare."),
+    reported: Optional[Path] = typer.Option(None, "--reported", help="reported.yaml with published scores to show next to these."),
+    json_out: Optional[Path] = typer.Option(None, "--json"),
+):
+    """chrF++ and BLEU with sacrebleu, each with its signature."""
+    from lugha.evaluate.mt import read_reported, score_mt
+    from lugha.report import write_json
+
+    r = score_mt(hyp, ref, lang, model)
+    out_console.print(f"{r['lang']}: chrF++ {r['chrf++']:.2f}  BLEU {r['bleu']:.2f}  ({r['segments']:,} segments)")
+    out_console.print(f"chrF++ {r['chrf_signature']}", markup=False)
+    out_console.print(f"BLEU {r['bleu_signature']}", markup=False)
+    if reported:
+        for e in read_reported(reported):
+            if e["lang"] == r["lang"] and e["metric"] in ("chrf++", "bleu") and (not e["model"] or not model or e["model"].lower() in model.lower()):
+                out_console.print(f"reported {e['metric']} {e['value']:g} ({e['source'] or 'no source'}) vs measured "
+                                  f"{r[e['metric']]:.2f}: {r[e['metric']] - e['value']:+.2f}", markup=False)
+    if json_out:
+        write_json(json_out, r)
+
+
+def compare_cmd(
+    results: list[Path] = typer.Argument(..., help="Result JSON files (eval bpb/fidelity/mt/contamination, tokens tax --json) and reported.yaml."),
+    out: Path = typer.Option(..., "--out", help="Folder for compare.html, compare.md and compare.json."),
+):
+    """Models × languages side by side, with the verdict per language."""
+    from lugha.evaluate.compare import compare
+
+    cmp = compare(results, out)
+    for lang, v in cmp["verdicts"].items():
+        out_console.print(f"{lang}: {v}", markup=False)
+    err_console.print(f"wrote {out / 'compare.html'} and {out / 'compare.md'}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(eval_app, name="eval")
+    app.command("compare")(compare_cmd)

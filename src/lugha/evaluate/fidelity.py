@@ -1,0 +1,180 @@
+"""Language fidelity: does the model answer in the language it was asked for?
+
+Metrics of the Language Confusion Benchmark (Marchisio et al., 2024), scored with lugha's own
+language ID (lugha.lid), which covers our languages offline:
+
+- line-level pass rate (LPR): share of responses in which every judged line is in the target
+  language. A line is judged when it has at least ``min_tokens`` (5) whitespace tokens; a response
+  with no judged line is reported as ``unjudged`` and left out of LPR;
+- word-level pass rate (WPR): among line-level-correct responses, the share with no English word.
+  As in LCB it is defined for targets not written in Latin script, where an English word shows as
+  a Latin-script word (2+ letters); for Latin-script targets it is None;
+- the share of judged lines identified as each language ("drift to English: 31%").
+
+Every generation is kept with its line labels, so the review app can import it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import regex
+
+from lugha.errors import LughaError
+from lugha.report import base_signature
+
+LATIN_WORD = regex.compile(r"\b\p{Latin}{2,}\b")
+WORD_CHAR = regex.compile(r"\p{L}")
+
+
+def split_lines(text: str) -> list[str]:
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+def is_latin_script(lang: str) -> bool:
+    from lugha.langs import expected_scripts
+
+    scripts = expected_scripts(lang) or set()
+    return bool(scripts) and all(s == "Latn" for s in scripts)
+
+
+def english_words(line: str) -> list[str]:
+    return LATIN_WORD.findall(line)
+
+
+def score_generations(rows: list[dict], identify, min_tokens: int = 5) -> dict:
+    """rows: dicts with 'completion', 'language' (target) and optionally 'prompt'.
+    identify(list[str], target) -> list[str] ISO 639-3 labels (or 'und').
+
+    Returns {'languages': {lang: metrics}, 'generations': [...]}."""
+    from lugha.langs import resolve, same_language
+
+    by_lang: dict[str, list[dict]] = {}
+    for r in rows:
+        by_lang.setdefault(resolve(r["language"]).code, []).append(r)
+    out_gens = []
+    results = {}
+    for lang, items in by_lang.items():
+        latin = is_latin_script(lang)
+        judged_lines = []  # (item index, line index, text)
+        for i, r in enumerate(items):
+            for j, ln in enumerate(split_lines(r["completion"])):
+                if len(ln.split()) >= min_tokens:
+                    judged_lines.append((i, j, ln))
+        labels = identify([t for _, _, t in judged_lines], lang) if judged_lines else []
+        per_item: dict[int, list[tuple[str, str]]] = {}
+        for (i, _, ln), lab in zip(judged_lines, labels):
+            per_item.setdefault(i, []).append((ln, lab))
+        n_judged = n_line_pass = n_word_pass = 0
+        share: dict[str, int] = {}
+        for i, r in enumerate(items):
+            lines = per_item.get(i, [])
+            for _, lab in lines:
+                share[lab] = share.get(lab, 0) + 1
+            if not lines:
+                line_pass = None
+            else:
+                line_pass = all(same_language(lab, lang) for _, lab in lines)
+            eng = [] if latin else [w for ln in split_lines(r["completion"]) for w in english_words(ln)]
+            word_pass = None if (latin or not line_pass) else not eng
+            if line_pass is not None:
+                n_judged += 1
+                n_line_pass += line_pass
+                n_word_pass += bool(word_pass)
+            out_gens.append({
+                "prompt": r.get("prompt", ""), "completion": r["completion"], "language": lang,
+                "lines": [{"text": ln, "lang": lab} for ln, lab in lines],
+                "line_pass": line_pass, "word_pass": word_pass, "english_words": eng,
+            })
+        total_lines = sum(share.values())
+        results[lang] = {
+            "responses": len(items), "judged": n_judged, "unjudged": len(items) - n_judged,
+            "lpr": n_line_pass / n_judged if n_judged else None,
+            "wpr": (n_word_pass / n_line_pass if n_line_pass else None) if not latin else None,
+            "lines_judged": total_lines,
+            "line_share": {k: v / total_lines for k, v in sorted(share.items(), key=lambda kv: -kv[1])},
+        }
+    return {"languages": results, "generations": out_gens}
+
+
+def lid_identifier(lid_model: str | None = None):
+    """identify(texts, target) with lugha.lid's ensemble, one Identifier per target language."""
+    from lugha.lid import Identifier
+
+    cache: dict[str, object] = {}
+
+    def identify(texts: list[str], target: str) -> list[str]:
+        if target not in cache:
+            cache[target] = Identifier(target=target, lid_model=lid_model)
+        return [p.lang for p in cache[target].identify(texts)]
+
+    identify.signature = lambda: next(iter(cache.values())).signature() if cache else {}  # type: ignore[attr-defined]
+    return identify
+
+
+# ---- inputs -------------------------------------------------------------------------------------
+
+def read_prompts(path: str | Path) -> list[str]:
+    from lugha.evaluate.texts import read_documents
+
+    docs = read_documents(path)
+    if not docs:
+        raise LughaError("prompt file has no prompts (it is empty or only blank lines)", path=path)
+    return [d.text for d in docs]
+
+
+def continuation_prompts(path: str | Path, limit: int | None = None) -> list[str]:
+    """The first half (by whitespace tokens, by characters for unspaced text) of each line."""
+    from lugha.evaluate.texts import read_documents
+
+    docs = read_documents(path, limit=limit)
+    if not docs:
+        raise LughaError("held-out text file is empty", path=path)
+    out = []
+    for d in docs:
+        toks = d.text.split()
+        out.append(" ".join(toks[: max(1, len(toks) // 2)]) if len(toks) > 1 else d.text[: max(1, len(d.text) // 2)])
+    return out
+
+
+def read_generations(path: str | Path, default_lang: str | None = None) -> list[dict]:
+    """CSV or JSONL with `completion` and `language` columns (`prompt` optional)."""
+    p = Path(path)
+    if not p.is_file():
+        raise LughaError("no such file", path=path)
+    rows = []
+    try:
+        with open(p, encoding="utf-8", newline="") as f:
+            if p.suffix.lower() in (".jsonl", ".ndjson"):
+                for n, line in enumerate(f, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        obj = json.loads(line)
+                    except json.JSONDecodeError as e:
+                        raise LughaError(f"not JSON: {e.msg}", path=path, line=n) from None
+                    rows.append((n, obj))
+            else:
+                for n, obj in enumerate(csv.DictReader(f), 2):
+                    rows.append((n, obj))
+    except UnicodeDecodeError as e:
+        raise LughaError(f"not UTF-8 text (invalid byte at {e.start})", path=path) from None
+    if not rows:
+        raise LughaError("generations file has no rows", path=path)
+    out = []
+    for n, obj in rows:
+        if not isinstance(obj, dict) or "completion" not in obj:
+            raise LughaError("missing the `completion` column", path=path, line=n)
+        lang = obj.get("language") or default_lang
+        if not lang:
+            raise LughaError("missing the `language` column (or pass --lang)", path=path, line=n)
+        out.append({"prompt": obj.get("prompt") or "", "completion": obj["completion"] or "",
+                    "language": lang, "line": n})
+    return out
+
+
+def fidelity_result(scored: dict, model: str, params: dict, model_sig: dict | None, lid_sig: dict) -> dict:
+    sig = base_signature(task="fidelity", model=model, **(model_sig or {}), lid=lid_sig, **params)
+    return {"kind": "fidelity", "model": model, **scored, "signature": sig}

@@ -1,0 +1,102 @@
+"""Machine translation scores with sacrebleu (chrF++ and BLEU, each with its own signature), and
+the team's ``reported.yaml``: a vendor's published score per model/language/metric, shown next to
+the measured one.
+
+reported.yaml::
+
+    - model: gemma-3-270m      # free text, matched against the model name in results
+      lang: hau
+      metric: chrf++           # chrf++ | bleu | bpb | lpr | wpr
+      value: 38.1
+      source: "vendor model card, table 4"
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lugha.errors import LughaError
+from lugha.report import base_signature
+
+METRICS = ("chrf++", "bleu", "bpb", "lpr", "wpr")
+
+
+def _read_lines(path: str | Path) -> list[str]:
+    p = Path(path)
+    if not p.is_file():
+        raise LughaError("no such file", path=path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        line = p.read_bytes()[: e.start].count(b"\n") + 1
+        raise LughaError(f"invalid UTF-8 at byte {e.start}: the file is not UTF-8 text", path=path, line=line) from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [ln.rstrip("\r") for ln in lines]
+
+
+def score_mt(hyp: str | Path, ref: str | Path, lang: str | None = None, model: str = "") -> dict:
+    import sacrebleu
+    from sacrebleu.metrics import BLEU, CHRF
+
+    from lugha.evaluate.texts import language_of
+    from lugha.records import sha256_file
+
+    hyps, refs = _read_lines(hyp), _read_lines(ref)
+    if not hyps:
+        raise LughaError("hypothesis file is empty", path=hyp)
+    if len(hyps) != len(refs):
+        raise LughaError(f"hypothesis has {len(hyps)} lines but the reference {ref} has {len(refs)}", path=hyp)
+    code = language_of(ref, lang)
+    chrf = CHRF(word_order=2)  # chrF++
+    # Unspaced scripts need sacrebleu's character-aware tokenisers for BLEU.
+    tok = "zh" if code == "zho" else "char" if code in {"jpn", "kor", "tha", "lao", "khm", "mya", "bod"} else "13a"
+    bleu = BLEU(tokenize=tok)
+    c = chrf.corpus_score(hyps, [refs])
+    b = bleu.corpus_score(hyps, [refs])
+    return {
+        "kind": "mt", "model": model or str(hyp), "lang": code, "segments": len(hyps),
+        "chrf++": round(c.score, 2), "bleu": round(b.score, 2),
+        "chrf_signature": str(chrf.get_signature()), "bleu_signature": str(bleu.get_signature()),
+        "signature": base_signature(task="mt", sacrebleu=sacrebleu.__version__,
+                                    hyp_sha256=sha256_file(hyp), ref_sha256=sha256_file(ref), lang=code),
+    }
+
+
+def read_reported(path: str | Path) -> list[dict]:
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise LughaError("no such file", path=path)
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise LughaError(f"not valid YAML: {getattr(e, 'problem', e)}", path=path,
+                         line=mark.line + 1 if mark else None) from None
+    except UnicodeDecodeError:
+        raise LughaError("not UTF-8 text", path=path) from None
+    if doc is None:
+        return []
+    if isinstance(doc, dict) and "reported" in doc:
+        doc = doc["reported"]
+    if not isinstance(doc, list):
+        raise LughaError("expected a list of {model, lang, metric, value} entries", path=path)
+    out = []
+    for i, e in enumerate(doc, 1):
+        if not isinstance(e, dict) or not {"lang", "metric", "value"} <= set(e):
+            raise LughaError(f"entry {i} needs lang, metric and value", path=path)
+        metric = str(e["metric"]).lower().replace("chrf+ +", "chrf++")
+        if metric not in METRICS:
+            raise LughaError(f"entry {i}: unknown metric {e['metric']!r} (one of {', '.join(METRICS)})", path=path)
+        try:
+            value = float(e["value"])
+        except (TypeError, ValueError):
+            raise LughaError(f"entry {i}: value {e['value']!r} is not a number", path=path) from None
+        from lugha.langs import resolve
+
+        out.append({"model": str(e.get("model", "")), "lang": resolve(str(e["lang"])).code,
+                    "metric": metric, "value": value, "source": str(e.get("source", ""))})
+    return out

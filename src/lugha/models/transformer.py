@@ -1,0 +1,164 @@
+"""`hf:PATH` and `gguf:PATH` backends: a causal LM through transformers (GGUF files are
+dequantised by transformers + gguf). CPU by default, CUDA when torch sees one.
+
+Log-likelihood follows lm-evaluation-harness's ``loglikelihood_rolling``: the text is encoded
+without special tokens, the first token is predicted from BOS (EOS when the tokenizer has no BOS),
+and a text longer than the window is cut into rolling windows (``utils.get_rolling_token_windows``)
+in which every token is scored exactly once. ``stride`` tokens are predicted per window, with up to
+``context - stride`` earlier tokens as extra context (stride = context reproduces lm-eval exactly).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lugha.errors import LughaError
+from lugha.models.base import hash_files
+
+
+def rolling_windows(tokens: list[int], prefix: int, context: int, stride: int):
+    """Yield (input_ids, n_scored): the model reads input_ids and the last n_scored positions'
+    next-token predictions are scored against input_ids shifted by one (plus the next token).
+
+    Returned as (inputs, targets) pairs with len(inputs) == len(targets); the scored targets are the
+    last ``len(new)`` of targets. Same windows as lm-eval's get_rolling_token_windows +
+    make_disjoint_window with context_len = context - stride + 1."""
+    if not tokens:
+        return
+    first = min(context, len(tokens))
+    yield [prefix] + tokens[: first - 1], tokens[:first], first
+    done = first
+    while done < len(tokens):
+        n = min(len(tokens) - done, stride)
+        end = done + n
+        start = max(end - context - 1, 0)
+        inputs = tokens[start: end - 1]
+        targets = tokens[start + 1: end]
+        yield inputs, targets, n
+        done = end
+
+
+class TransformerModel:
+    def __init__(self, backend: str, path: str, device: str | None = None):
+        import torch
+
+        self.backend = backend
+        self.spec = f"{backend}:{path}"
+        self.path = Path(path)
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if backend == "gguf":
+            if not self.path.is_file():
+                raise LughaError("no such GGUF file", path=path)
+            with open(self.path, "rb") as f:
+                if f.read(4) != b"GGUF":
+                    raise LughaError("not a GGUF file (missing the GGUF magic bytes)", path=path)
+            self.files = [self.path]
+            kw = {"gguf_file": self.path.name}
+            where = str(self.path.parent)
+        else:
+            if not self.path.exists():
+                raise LughaError("no such model folder (hub names need a connection)", path=path)
+            self.files = sorted(p for p in self.path.iterdir()
+                                if p.suffix in (".safetensors", ".bin", ".json", ".model"))
+            kw = {}
+            where = str(self.path)
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(where, **kw)
+            self.model = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32, **kw)
+        except (OSError, ValueError, KeyError, RuntimeError) as e:
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise LughaError(f"cannot load the model: {msg}", path=path) from None
+        self.model.to(self.device).eval()
+        tok = self.tokenizer
+        self.prefix = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+        self.pad = tok.pad_token_id if tok.pad_token_id is not None else self.prefix
+        cfg = self.model.config
+        self.max_context = int(getattr(cfg, "max_position_embeddings", 2048) or 2048)
+
+    # ---- scoring ------------------------------------------------------------------------------
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def loglik(self, texts: list[str], context: int | None = None, stride: int | None = None,
+               batch_tokens: int = 4096, progress=None) -> list[tuple[float, int]]:
+        import torch
+
+        context = min(context or self.max_context, self.max_context)
+        stride = stride or context
+        if not 1 <= stride <= context:
+            raise LughaError(f"--stride must be between 1 and --context ({context}), got {stride}")
+        windows = []  # (text index, inputs, targets, n_scored)
+        for i, t in enumerate(texts):
+            for inp, tgt, n in rolling_windows(self.encode(t), self.prefix, context, stride):
+                windows.append((i, inp, tgt, n))
+        nats = [0.0] * len(texts)
+        # Longest first, so batches hold windows of similar length and padding stays small.
+        order = sorted(range(len(windows)), key=lambda j: -len(windows[j][1]))
+        j = 0
+        with torch.inference_mode():
+            while j < len(order):
+                width = len(windows[order[j]][1])
+                size = max(1, batch_tokens // width)
+                batch = [windows[k] for k in order[j: j + size]]
+                ids = torch.full((len(batch), width), self.pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for r, (_, inp, _, _) in enumerate(batch):
+                    ids[r, : len(inp)] = torch.tensor(inp)
+                    mask[r, : len(inp)] = 1
+                logits = self.model(input_ids=ids.to(self.device),
+                                    attention_mask=mask.to(self.device)).logits.float()
+                logp = torch.log_softmax(logits, dim=-1)
+                for r, (ti, inp, tgt, n) in enumerate(batch):
+                    L = len(inp)
+                    tg = torch.tensor(tgt[L - n:], device=logp.device)
+                    nats[ti] += float(logp[r, L - n: L].gather(1, tg[:, None]).sum())
+                j += len(batch)
+                if progress:
+                    progress(len(batch))
+        return [(nats[i], len(t.encode("utf-8"))) for i, t in enumerate(texts)]
+
+    def count_windows(self, texts: list[str], context: int | None = None, stride: int | None = None) -> int:
+        context = min(context or self.max_context, self.max_context)
+        stride = stride or context
+        return sum(sum(1 for _ in rolling_windows(self.encode(t), self.prefix, context, stride)) for t in texts)
+
+    # ---- generation ---------------------------------------------------------------------------
+
+    def generate(self, prompts: list[str], max_new_tokens: int = 64, temperature: float = 0.0,
+                 seed: int = 0) -> list[str]:
+        import torch
+
+        out = []
+        for p in prompts:  # one at a time: no padding, so greedy output equals a lone call
+            torch.manual_seed(seed)
+            ids = torch.tensor([[self.prefix] + self.encode(p)], device=self.device)
+            kw = {"do_sample": True, "temperature": temperature, "top_k": 0} if temperature > 0 \
+                else {"do_sample": False}
+            with torch.inference_mode():
+                gen = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids),
+                                          max_new_tokens=max_new_tokens, pad_token_id=self.pad, **kw)
+            out.append(self.tokenizer.decode(gen[0, ids.shape[1]:], skip_special_tokens=True))
+        return out
+
+    # ---- signature ----------------------------------------------------------------------------
+
+    def signature(self) -> dict:
+        import torch
+        import transformers
+
+        sig = {
+            "backend": f"{self.backend}:transformers-{transformers.__version__}+torch-{torch.__version__}",
+            "arch": self.model.config.model_type,
+            "model_sha256": hash_files(self.files),
+            "size_bytes": sum(p.stat().st_size for p in self.files),
+            "n_params": sum(p.numel() for p in self.model.parameters()),
+            "device": self.device,
+        }
+        if self.backend == "gguf":
+            import gguf
+
+            sig["backend"] += f"+gguf-{getattr(gguf, '__version__', '')}".rstrip("-")
+        return sig
