@@ -5,7 +5,7 @@ label (committed before the 303 answer). Afterwards the labels are counted in th
 acknowledged label must be there exactly once, and no item may exceed its k reviewers.
 
     .venv/bin/python bench/review_load.py --reviewers 50 --seconds 60 --think 0
-    .venv/bin/python bench/review_load.py --reviewers 50 --seconds 60 --think 1
+    .venv/bin/python bench/review_load.py --reviewers 50 --seconds 60 --think 2
 
 Prints a table; the server runs in its own process, the clients in this one (same 2 cores).
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import re
 import statistics
 import subprocess
@@ -50,13 +51,16 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))] * 1000
 
 
-async def reviewer(url: str, tok: str, until: float, think: float, out: dict) -> None:
+async def reviewer(url: str, tok: str, start: float, until: float, think: float, out: dict) -> None:
+    # Reviewers arrive spread over the first second, as people opening links would.
+    await asyncio.sleep(random.random())
     async with httpx.AsyncClient(base_url=url, timeout=30, follow_redirects=False) as c:
         while time.monotonic() < until:
             try:
                 t0 = time.perf_counter()
                 r = await c.get(f"/r/{tok}")
-                out["get"].append(time.perf_counter() - t0)
+                if time.monotonic() >= start:  # latencies after the warm-up only
+                    out["get"].append(time.perf_counter() - t0)
                 m = ITEM.search(r.text)
                 if r.status_code != 200 or not m:
                     if 'id="done"' in r.text:
@@ -69,7 +73,8 @@ async def reviewer(url: str, tok: str, until: float, think: float, out: dict) ->
                 t0 = time.perf_counter()
                 r = await c.post(f"/r/{tok}", data={"item_id": item, "csrf": CSRF.search(r.text).group(1),
                                                     "label": "CC"})
-                out["post"].append(time.perf_counter() - t0)
+                if time.monotonic() >= start:
+                    out["post"].append(time.perf_counter() - t0)
                 if r.status_code == 303:
                     out["acked"].append((tok, item))
                 else:
@@ -78,10 +83,11 @@ async def reviewer(url: str, tok: str, until: float, think: float, out: dict) ->
                 out["errors"] += 1
 
 
-async def run(url: str, tokens: list[str], seconds: float, think: float) -> dict:
+async def run(url: str, tokens: list[str], seconds: float, think: float, warmup: float) -> dict:
     out = {"get": [], "post": [], "acked": [], "errors": 0}
-    until = time.monotonic() + seconds
-    await asyncio.gather(*(reviewer(url, t, until, think, out) for t in tokens))
+    now = time.monotonic()
+    start, until = now + warmup, now + warmup + seconds
+    await asyncio.gather(*(reviewer(url, t, start, until, think, out) for t in tokens))
     return out
 
 
@@ -90,6 +96,7 @@ def main() -> None:
     ap.add_argument("--reviewers", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--think", type=float, default=0.0, help="seconds a reviewer reads before answering")
+    ap.add_argument("--warmup", type=float, default=5.0, help="seconds before latencies are recorded")
     ap.add_argument("--items", type=int, default=20000)
     ap.add_argument("--k", type=int, default=3)
     ap.add_argument("--synchronous", default="normal")
@@ -108,7 +115,7 @@ def main() -> None:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            out = asyncio.run(run(url, tokens, a.seconds, a.think))
+            out = asyncio.run(run(url, tokens, a.seconds, a.think, a.warmup))
         finally:
             srv.terminate()
             srv.wait(30)
@@ -124,7 +131,8 @@ def main() -> None:
     dup_acks = len(out["acked"]) - len(acked)
     rows = [
         ("reviewers (concurrent)", a.reviewers), ("duration s", a.seconds), ("think time s", a.think),
-        ("labels acknowledged", len(out["acked"])), ("labels/s", f"{len(out['acked']) / a.seconds:.1f}"),
+        ("labels acknowledged", len(out["acked"])), ("labels/s", f"{len(out['acked']) / (a.seconds + a.warmup):.1f}"),
+        ("warm-up s (latency not recorded)", a.warmup),
         ("POST label p50 ms", f"{pct(out['post'], .5):.1f}"), ("POST label p99 ms", f"{pct(out['post'], .99):.1f}"),
         ("GET next item p50 ms", f"{pct(out['get'], .5):.1f}"), ("GET next item p99 ms", f"{pct(out['get'], .99):.1f}"),
         ("HTTP errors", out["errors"]), ("labels in database", n_rows),
