@@ -299,7 +299,7 @@ def _process_chunk(chunk, rules: dict, region: str | None, kept: _ShardWriter, r
         _bump(st["kept_langs"], ann["lang"])
         _bump(st["kept_scripts"], ann["script"] or "none")
         st["kept_words"] += ann["words"] or 0
-        st["kept_chars"] += len(it.text)
+        st["kept_chars"] += len(row["text"])  # as written (after masking)
         if row["url"]:
             host = (urlsplit(row["url"]).hostname or "").removeprefix("www.")
             if host:
