@@ -41,6 +41,10 @@ def test_train_then_eval_predict_curve(cli, shared_data, tmp_path):
     t = pq.read_table(tmp_path / "p.parquet").to_pylist()
     assert [row["lang"] for row in t] == ["tir"] * 5 + ["eng"] * 5
     assert {"lid_model", "lid_pycld2_score"} <= set(t[0])
+    summary = json.loads((tmp_path / "p.summary.json").read_text())
+    assert summary["documents"] == 10 and summary["languages"] == {"tir": 5, "eng": 5}
+    assert summary["signature"]["model"] == report["model_sha256"]
+    assert json.loads(pq.read_schema(tmp_path / "p.parquet").metadata[b"lugha.signature"]) == summary["signature"]
     r = cli("lid", "predict", txt)
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert len(rows) == 10 and rows[0]["votes"]["pycld2"]["lang"] in ("tir", "amh")

@@ -96,6 +96,9 @@ def register(app: typer.Typer) -> None:
                               highlight=False)
         else:
             err_console.print(f"{s.documents:,} documents, {len(s.unreadable):,} unreadable", highlight=False)
+        from lugha.report import signature_string
+
+        err_console.print(signature_string(s.signature), highlight=False, markup=False)
 
     @lid.command("eval")
     def eval_(

@@ -71,6 +71,8 @@ def predict_files(inputs: list[str | Path], out: str | Path | None, lid_model: s
                   write_line: Callable[[str], None] | None = None) -> PredictSummary:
     """Write predictions to OUT (.jsonl, or .parquet), or hand JSON lines to `write_line` when OUT is
     None. Returns the summary (documents, languages, unreadable, signature)."""
+    if out is not None and Path(out).suffix not in (".parquet", ".jsonl", ".json", ".ndjson"):
+        raise LughaError("--out must end in .jsonl or .parquet", path=out)
     summary = PredictSummary()
     rows = predict_rows(inputs, lid_model, langs, text_field, id_field, summary)
     if out is None:
@@ -91,7 +93,10 @@ def predict_files(inputs: list[str | Path], out: str | Path | None, lid_model: s
         for b in names:  # flat columns, like the audit's: lid_<backend>, lid_<backend>_score
             cols[f"lid_{b}"] = [r["votes"][b]["lang"] for r in table_rows]
             cols[f"lid_{b}_score"] = pa.array([r["votes"][b]["score"] for r in table_rows], pa.float32())
-        pq.write_table(pa.table(cols), out)
+        table = pa.table(cols)
+        # the signature travels inside the file too (schema metadata), for a Parquet-only consumer
+        table = table.replace_schema_metadata({b"lugha.signature": json.dumps(summary.signature).encode()})
+        pq.write_table(table, out)
     elif out.suffix in (".jsonl", ".json", ".ndjson"):
         tmp = out.with_name(out.name + ".tmp")
         with open(tmp, "w", encoding="utf-8") as f:
@@ -100,4 +105,16 @@ def predict_files(inputs: list[str | Path], out: str | Path | None, lid_model: s
         tmp.replace(out)
     else:
         raise LughaError("--out must end in .jsonl or .parquet", path=out)
+    from lugha.report import write_json
+
+    write_json(summary_path(out), {"documents": summary.documents, "languages": dict(summary.languages.most_common()),
+                                   "unreadable": len(summary.unreadable),
+                                   "unreadable_examples": summary.unreadable[:100], "backends": summary.backends,
+                                   "signature": summary.signature})
     return summary
+
+
+def summary_path(out: str | Path) -> Path:
+    """predictions.parquet -> predictions.summary.json (counts and the signature)."""
+    out = Path(out)
+    return out.with_name(out.name.rsplit(".", 1)[0] + ".summary.json")
