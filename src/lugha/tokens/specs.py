@@ -109,7 +109,7 @@ def _valid_utf8(b: bytes) -> bool:
 
 def _hf_fragments(tok, tj: dict) -> frozenset[int]:
     model = tj.get("model", {})
-    vocab = tok.get_vocab(with_added_tokens=False)
+    vocab = model.get("vocab") if isinstance(model.get("vocab"), dict) else tok.get_vocab(with_added_tokens=False)
     out: set[int] = set()
     unk = model.get("unk_token")
     if unk is not None and unk in vocab:
@@ -128,11 +128,12 @@ def _hf_fragments(tok, tj: dict) -> frozenset[int]:
 def load_hf_file(path: Path, spec: str) -> Tokenizer:
     from tokenizers import Tokenizer as HFTokenizer
 
+    text = path.read_text(encoding="utf-8")  # read and parse once: Gemma 3's file is 33 MB
     try:
-        tok = HFTokenizer.from_file(str(path))
+        tj = json.loads(text)
+        tok = HFTokenizer.from_str(text)
     except Exception as e:  # tokenizers raises plain Exceptions on malformed JSON
         raise LughaError(f"not a tokenizer.json the tokenizers library can load: {e}", path) from None
-    tj = json.loads(path.read_text(encoding="utf-8"))
 
     def enc(texts: Sequence[str]) -> list[list[int]]:
         return [e.ids for e in tok.encode_batch(list(texts), add_special_tokens=False)]

@@ -165,15 +165,22 @@ class LangStats:
 
 def count(tok, lines: Sequence[str], batch: int = 2000) -> LangStats:
     """Exact token counts per line (no special tokens), and how many were fragments."""
+    import itertools
+
     per_line = np.zeros(len(lines), dtype=np.int64)
-    frag_ids = np.fromiter(tok.fragment_ids, dtype=np.int64) if tok.fragment_ids else None
+    mask = None
+    if tok.fragment_ids:  # a boolean lookup table over ids: one vectorised gather per batch
+        mask = np.zeros(max(tok.fragment_ids) + 1, dtype=bool)
+        mask[np.fromiter(tok.fragment_ids, dtype=np.int64)] = True
     fragments = 0
     for s in range(0, len(lines), batch):
         ids = tok.encode_batch(list(lines[s:s + batch]))
-        per_line[s:s + len(ids)] = [len(x) for x in ids]
-        if frag_ids is not None:
-            flat = np.fromiter((i for x in ids for i in x), dtype=np.int64)
-            fragments += int(np.isin(flat, frag_ids).sum())
+        lens = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+        per_line[s:s + len(ids)] = lens
+        if mask is not None:
+            flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(lens.sum()))
+            flat = flat[flat < len(mask)]
+            fragments += int(mask[flat].sum())
     return LangStats(int(per_line.sum()), len(lines), sum(len(t.encode("utf-8")) for t in lines),
                      sum(len(t.split()) for t in lines), fragments, per_line)
 
