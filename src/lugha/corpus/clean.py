@@ -228,20 +228,24 @@ def _bump(d: dict, k: str, n: int = 1) -> None:
     d[k] = d.get(k, 0) + n
 
 
-def _annotations_for(ann_path: Path, source: str) -> dict[str, list]:
-    t = pq.read_table(ann_path, columns=ANNOTATION_COLUMNS, filters=[("source", "==", source)])
-    return {c: t.column(c).to_pylist() for c in ANNOTATION_COLUMNS}
+def _annotation_rows(ann_path: Path, source: str) -> Iterator[dict]:
+    """The audit's rows for one source, in input order, streamed in batches (memory stays flat)."""
+    import pyarrow.dataset as ds
+
+    data = ds.dataset(ann_path, format="parquet")
+    for batch in data.to_batches(columns=ANNOTATION_COLUMNS, filter=ds.field("source") == source,
+                                 batch_size=16_384, use_threads=False):  # keep file order
+        yield from batch.to_pylist()
 
 
-def _chunks(items: Iterator, ann: dict[str, list], size: int, path: Path) -> Iterator[list[tuple[Any, dict]]]:
+def _chunks(items: Iterator, ann: Iterator[dict], size: int, path: Path) -> Iterator[list[tuple[Any, dict]]]:
     """Input items paired with their annotation rows, checked to be the same record, in chunks."""
-    n = len(ann["doc_id"])
     chunk: list[tuple[Any, dict]] = []
     i = 0
     for it in items:
-        if i >= n:
-            raise LughaError(f"input has more records than its audit ({n}); re-run without --audit", path=path)
-        row = {c: ann[c][i] for c in ANNOTATION_COLUMNS}
+        row = next(ann, None)
+        if row is None:
+            raise LughaError(f"input has more records than its audit ({i}); audit it again", path=path)
         if row["doc_id"] != it.id or row["line"] != it.line:
             raise LughaError(f"record {it.id!r} does not match the audit's row {row['doc_id']!r} "
                              f"(line {row['line']}); the audit is not of this input", path=path, line=it.line)
@@ -252,8 +256,8 @@ def _chunks(items: Iterator, ann: dict[str, list], size: int, path: Path) -> Ite
             chunk = []
     if chunk:
         yield chunk
-    if i != n:
-        raise LughaError(f"input has {i} records but its audit has {n}", path=path)
+    if next(ann, None) is not None:
+        raise LughaError(f"input has {i} records but its audit has more", path=path)
 
 
 def _process_chunk(chunk, rules: dict, region: str | None, kept: _ShardWriter, removed: _ShardWriter) -> dict:
@@ -380,7 +384,7 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
     ext = "parquet" if fmt == "parquet" else "jsonl.gz"
     for si, (p, ainfo) in enumerate(zip(paths, summary["inputs"])):
         stem = f"{si:03d}-{_safe(p.name.split('.')[0])}"
-        ann = _annotations_for(ann_path, ainfo["path"])
+        ann = _annotation_rows(ann_path, ainfo["path"])
         items = read_records(p, text_field, id_field)
         src_stats = []
         for ci, chunk in enumerate(_chunks(items, ann, shard_records, p)):
