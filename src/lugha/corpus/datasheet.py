@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import re
+
 import jinja2
+from markupsafe import Markup, escape
 
 from lugha import report as kit
 from lugha.errors import LughaError
@@ -139,7 +142,10 @@ def _sections(m: dict, f: dict, charts: bool) -> list[dict]:
               [[lg["code"], lg["name"], _n(lg["docs"]), "yes" if lg["matches_claim"] else "no"]
                for lg in f["langs_before"]]),
         table("Which languages are in the kept documents?", ["language", "documents"],
-              [[k, _n(v)] for k, v in f["langs_after"].items()]),
+              [[k, _n(v)] for k, v in f["langs_after"].items()],
+              a="Language ID's top label per kept document. A label other than the claimed language on a kept "
+                "document means language ID was unsure of it (score below the WL threshold) and the text is in "
+                "the expected script, so the audit gave it the benefit of the doubt."),
         table("Which scripts (dominant script per document)?", ["script", "before", "after"],
               [[s, _n(f["scripts_before"].get(s, 0)), _n(f["scripts_after"].get(s, 0))]
                for s in dict.fromkeys([*f["scripts_before"], *f["scripts_after"]])]),
@@ -196,7 +202,8 @@ def _sections(m: dict, f: dict, charts: bool) -> list[dict]:
                f"{m['before']['dedup']['bands']} bands, {m['before']['dedup']['shingle_chars']}-character shingles)."),
         fact("Is the raw data saved?",
              "The inputs are not copied; their SHA-256 hashes are listed above. removed/ holds every removed record "
-             "unchanged, so kept/ + removed/ restore the input's records."),
+             "with its text unchanged (for an unreadable record: where it was and why it could not be read); "
+             "kept/ texts are unchanged except for masked personal data."),
         blank("Was the data labelled (beyond lugha's automatic categories)? By whom, with what guidelines?"),
     ]
     if charts and removed_rows:
@@ -223,8 +230,8 @@ def _sections(m: dict, f: dict, charts: bool) -> list[dict]:
         blank("Will it be updated (errata, new versions)? How will users learn of changes?"),
         fact("How can it be reproduced?",
              f"Run lugha {m['lugha']} `clean` on inputs with the SHA-256s above, language {m['lang']['code']}, "
-             "with the rules above: equal signatures give equal outputs. Signature: "
-             + kit.signature_string(m["signature"])),
+             "with the rules above: equal signatures give equal outputs. Signature: `"
+             + kit.signature_string(m["signature"]) + "`"),
     ]
     motivation = [
         blank("For what purpose was the dataset created? What gap does it fill?"),
@@ -262,11 +269,16 @@ def render_markdown(m: dict) -> str:
     return "\n".join(out)
 
 
+def _code_spans(text: str) -> Markup:
+    """Escape first, then turn `x` into <code>x</code>: the only markup added to answer text."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
+
+
 def render_html(m: dict) -> str:
     f = datasheet_facts(m)
     env = kit.environment(jinja2.PackageLoader("lugha", "corpus/templates"))
     body = env.get_template("datasheet_body.html").render(sections=_sections(m, f, charts=True), blank=BLANK,
-                                                         facts=f, manifest=m)
+                                                         facts=f, manifest=m, code_spans=_code_spans)
     return kit.page(f"Datasheet: {m['lang']['name']} corpus ({m['lang']['code']})", body, m["signature"],
                     subtitle='Following Gebru et al., "Datasheets for Datasets"; figures filled in by lugha, '
                              "blanks for people to answer.")
