@@ -126,3 +126,29 @@ def test_sample_from_a_real_audit(cli, shared_data, tmp_path):
     for it in items:
         assert by_id[it["doc_id"]]["text"] == it["text"] and by_id[it["doc_id"]]["category"] == it["auto_category"]
     assert json.loads(conn.execute("SELECT population FROM batches").fetchone()[0]) == cats
+
+
+def test_generation_results_per_model(tmp_path):
+    from lugha.review.sampling import import_generations
+
+    f = tmp_path / "gen.jsonl"
+    rows = [{"prompt": f"p{i}", "output": f"o{i}", "model": "m1" if i < 4 else "m2"} for i in range(6)]
+    f.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    db = tmp_path / "p.db"
+    store.create_project(db)
+    b = import_generations(f)
+    conn = store.open_project(db)
+    store.add_batch(conn, b.kind, b.source, b.sha256, b.params, b.population, b.items, 2, b.order)
+    for name in ("a", "b"):
+        rid = store.reviewer_for_token(conn, store.add_reviewer(conn, name)).id
+        while (item := store.current_item(conn, rid)) is not None:
+            it = store.get_item(conn, item)
+            in_lang = "yes" if it["model"] == "m1" and it["text"] != "o0" else "no"
+            store.save_label(conn, rid, item, in_lang, rating="fluent" if name == "a" else "understandable")
+    g = compute(conn)["kinds"]["generation"]
+    assert g["shares"]["strata"]["m1"]["labels"]["yes"]["share"] == pytest.approx(0.75)
+    assert g["shares"]["strata"]["m2"]["labels"]["no"]["share"] == 1.0
+    assert g["agreement"]["krippendorff_alpha"] == pytest.approx(1.0)
+    # Fluency: the two reviewers always differ -> no majority anywhere, alpha below zero.
+    assert all(s["no_majority"] == s["items"] for s in g["rating_shares"]["strata"].values())
+    assert g["rating_agreement"]["krippendorff_alpha"] < 0

@@ -139,3 +139,16 @@ def test_import_images_needs_prompts_and_real_images(tmp_path):
     (tmp_path / "b.png").unlink()
     b = import_images(tmp_path)
     assert [(i["image_name"], i["prompt"], i["image_type"]) for i in b.items] == [("a.png", "A Tigrayan wedding", "image/png")]
+
+
+def test_open_item_counter_matches_a_full_count(tmp_path):
+    db, _ = make_project(tmp_path, DOCS[:9], k=2)
+    conn = store.open_project(db)
+    rids = [store.reviewer_for_token(conn, store.add_reviewer(conn, n)).id for n in "abc"]
+    for step in range(12):
+        rid = rids[step % 3]
+        item = store.current_item(conn, rid)
+        if step % 2:
+            store.save_label(conn, rid, item, "CS")
+        counted = conn.execute("SELECT COUNT(*) FROM items WHERE n_assigned < k").fetchone()[0]
+        assert conn.execute("SELECT value FROM counters WHERE name='open_items'").fetchone()[0] == counted

@@ -29,6 +29,10 @@ SCHEMA_VERSION = "1"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- open_items: items with fewer than k claims, kept in the same transactions that change it (counting
+-- them on every page view cost ~2 ms on 20k items).
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters(name, value) VALUES ('open_items', 0);
 CREATE TABLE IF NOT EXISTS batches (
   id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL, sha256 TEXT,
   params TEXT NOT NULL, population TEXT NOT NULL, created REAL NOT NULL);
@@ -148,6 +152,7 @@ def add_batch(conn: sqlite3.Connection, kind: str, source: str, sha256: str | No
         conn.executemany(sql, ([batch_id, base + order[i], k] + [it.get(f) if f != "kind" else kind
                                                                   for f in ITEM_FIELDS]
                                for i, it in enumerate(items)))
+        conn.execute("UPDATE counters SET value = value + ? WHERE name='open_items'", (len(items),))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -214,7 +219,10 @@ def current_item(conn: sqlite3.Connection, reviewer_id: int) -> int | None:
             if r is not None:
                 conn.execute("INSERT INTO assignments(item_id, reviewer_id, claimed) VALUES (?,?,?)",
                              (r["item_id"], reviewer_id, time.time()))
-                conn.execute("UPDATE items SET n_assigned = n_assigned + 1 WHERE id=?", (r["item_id"],))
+                full = conn.execute("UPDATE items SET n_assigned = n_assigned + 1 WHERE id=? "
+                                    "RETURNING n_assigned >= k", (r["item_id"],)).fetchone()[0]
+                if full:
+                    conn.execute("UPDATE counters SET value = value - 1 WHERE name='open_items'")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -274,7 +282,7 @@ def progress(conn: sqlite3.Connection, reviewer_id: int) -> dict:
     q = lambda sql: conn.execute(sql, (reviewer_id,)).fetchone()[0]  # noqa: E731
     done = q("SELECT COUNT(*) FROM assignments WHERE reviewer_id=? AND labelled=1")
     open_ = q("SELECT COUNT(*) FROM assignments WHERE reviewer_id=? AND labelled=0")
-    not_full = conn.execute("SELECT COUNT(*) FROM items WHERE n_assigned < k").fetchone()[0]
+    not_full = conn.execute("SELECT value FROM counters WHERE name='open_items'").fetchone()[0]
     mine_not_full = q("SELECT COUNT(*) FROM assignments a JOIN items i ON i.id=a.item_id "
                       "WHERE a.reviewer_id=? AND i.n_assigned < i.k")
     left = not_full - mine_not_full + open_
