@@ -75,3 +75,12 @@ def test_unknown_spec_lists_presets(cli, tmp_path):
         "lugha: error: unknown tokenizer spec 'llama9'; presets: llama2, llama3, gemma3, qwen3, "
         "mistral-tekken, deepseek-v4, gpt4-cl100k, gpt4o-o200k; baselines: bytes, chars, words; "
         "or hf:PATH, spm:PATH, tiktoken:NAME, mistral:NAME")
+
+
+def test_install_without_npm_is_a_clear_error(cli, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    r = cli("tokens", "presets", "--install")
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "lugha: error: npm and node are needed to install the npm presets; not found on PATH: npm and node"

@@ -37,7 +37,12 @@ def test_cl100k_premium_equals_direct_tiktoken_count(cli, ntrex, tmp_path):
     # the same kind, so the figure must land in that range.
     assert 6.5 < got["premium"]["gpt4-cl100k"]["amh"] < 9
     assert 6.5 < got["premium"]["gpt4-cl100k"]["tir"] < 9
-    assert got["signature"]["inputs"] and got["signature"]["backends"]["gpt4-cl100k"].startswith("tiktoken-")
+    sig = got["signature"]
+    assert len(sig["inputs"]) == 5  # the files of eng + the 4 languages, not all 46
+    assert sig["backends"]["gpt4-cl100k"].startswith("tiktoken-")
+    # OpenAI's published SHA-256 of cl100k_base.tiktoken
+    assert sig["model_hashes"]["gpt4-cl100k"] == "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+    assert "ref:eng|languages:amh,tir,yor,hau|lines:1005" in (tmp_path / "r.md").read_text(encoding="utf-8")
 
 
 def test_all_presets_cover_every_focus_language(cli, ntrex, tmp_path):

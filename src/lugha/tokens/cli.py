@@ -31,7 +31,8 @@ def _specs(values: List[str]) -> List[str]:
 def _signature(result: dict, par, params: dict) -> dict:
     from lugha.report import base_signature
 
-    return base_signature(inputs=par.hashes, params=params, backends=result["backends"],
+    used = {result["sources"][c].split("#")[0] for c in result["sources"]}
+    return base_signature(inputs={f: h for f, h in par.hashes.items() if f in used}, params=params, backends=result["backends"],
                           model_hashes=result["model_hashes"])
 
 
@@ -40,8 +41,8 @@ def _compact(sig: dict) -> dict:
     return {"lugha": sig["lugha"],
             "tokenizers": {k: v for k, v in sig["backends"].items()},
             "inputs": "+".join(h[:12] for h in sig["inputs"].values()),
-            **{k: v for k, v in sig["params"].items() if not isinstance(v, (dict, list))},
-            "langs": sig["params"].get("languages")}
+            "vocab": "+".join(f"{k}-{v[:12]}" for k, v in sig["model_hashes"].items()),
+            **{k: v for k, v in sig["params"].items() if not isinstance(v, (dict, list))}}
 
 
 @tokens_app.command("presets")

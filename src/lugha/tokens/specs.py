@@ -379,8 +379,8 @@ def install_presets(npm: str | None = None, log: Callable[[str], None] | None = 
     npm = npm or shutil.which("npm")
     node = shutil.which("node")
     if not npm or not node:
-        raise LughaError("npm and node are needed to install the npm presets (neither found on PATH)"
-                         if not npm else "node is needed to install the npm presets (not found on PATH)")
+        missing = " and ".join(n for n, p in (("npm", npm), ("node", node)) if not p)
+        raise LughaError(f"npm and node are needed to install the npm presets; not found on PATH: {missing}")
     root = cache_dir()
     (root / "npm").mkdir(parents=True, exist_ok=True)
     pkgs = [p.npm_package for p in PRESETS.values() if p.npm_package]
