@@ -7,7 +7,7 @@ language ID (lugha.lid), which covers our languages offline:
   language. A line is judged when it has at least ``min_tokens`` (5) whitespace tokens; a response
   with no judged line is reported as ``unjudged`` and left out of LPR;
 - word-level pass rate (WPR): among line-level-correct responses, the share with no English word.
-  As in LCB it is defined for targets not written in Latin script, where an English word shows as
+  As in LCB it is defined for targets not usually written in Latin script, where an English word shows as
   a Latin-script word (2+ letters); for Latin-script targets it is None;
 - the share of judged lines identified as each language ("drift to English: 31%").
 
@@ -36,8 +36,9 @@ def split_lines(text: str) -> list[str]:
 def is_latin_script(lang: str) -> bool:
     from lugha.langs import expected_scripts
 
-    scripts = expected_scripts(lang) or set()
-    return bool(scripts) and all(s == "Latn" for s in scripts)
+    # The first expected script is the usual one (Hausa: Latn, then Ajami Arab).
+    scripts = list(expected_scripts(lang) or ())
+    return bool(scripts) and scripts[0] == "Latn"
 
 
 def english_words(line: str) -> list[str]:
