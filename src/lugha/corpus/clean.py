@@ -368,9 +368,10 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
                                             "audit": summary["signature"]}, sort_keys=True).encode()
                                  ).hexdigest()[:16]
     state = out / STATE
-    state.mkdir(exist_ok=True)
     for sub in ("kept", "removed", STATE):
-        for tmp in (out / sub).glob(".*.tmp") if (out / sub).is_dir() else []:
+        (out / sub).mkdir(exist_ok=True)  # present even when empty
+    for sub in ("kept", "removed", STATE):
+        for tmp in (out / sub).glob(".*.tmp"):
             tmp.unlink(missing_ok=True)  # half-written by a killed run
     from lugha.corpus.pii import region_for
 

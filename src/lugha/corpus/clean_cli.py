@@ -81,8 +81,10 @@ def register(app: typer.Typer) -> None:
         config: Optional[Path] = typer.Option(None, "--config", help="Audit configuration TOML (thresholds)."),
         lid_model: Optional[Path] = typer.Option(None, "--lid-model", help="A fastText LID model added to the audit's ensemble."),
     ):
-        """Split a corpus into kept/ and removed/ (with the rule behind every removal), check that
-        nothing was lost, and write manifest.json and the datasheet."""
+        """Split a corpus into kept/ and removed/, with the rule behind every removal.
+
+        Checks that nothing was lost (kept + removed = input, per file), writes manifest.json and the
+        datasheet. Rerun after a crash to resume; --verify DIR re-checks a finished output."""
         if verify is not None:
             from lugha.corpus.clean import verify as verify_dir
 
