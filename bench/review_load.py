@@ -44,6 +44,14 @@ def build_project(db: Path, items: int, k: int, reviewers: int) -> list[str]:
     return tokens
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User+system CPU the server process has used (Linux /proc), independent of what else runs."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(xs: list[float], q: float) -> float:
     if not xs:
         return float("nan")
@@ -115,7 +123,9 @@ def main() -> None:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
+            cpu0 = server_cpu_seconds(srv.pid)  # after start-up imports
             out = asyncio.run(run(url, tokens, a.seconds, a.think, a.warmup))
+            server_cpu = server_cpu_seconds(srv.pid) - cpu0
         finally:
             srv.terminate()
             srv.wait(30)
@@ -127,6 +137,7 @@ def main() -> None:
                               "GROUP BY item_id HAVING COUNT(*) > MAX(i.k))").fetchone()[0]
         conn.close()
     acked = {(store._sha(t), i) for t, i in out["acked"]}
+    n_requests = 2 * len(out["acked"]) + out["errors"]  # approximate: GET + POST per label (incl. warm-up)
     lost = len(acked - stored)
     dup_acks = len(out["acked"]) - len(acked)
     rows = [
@@ -135,6 +146,7 @@ def main() -> None:
         ("warm-up s (latency not recorded)", a.warmup),
         ("POST label p50 ms", f"{pct(out['post'], .5):.1f}"), ("POST label p99 ms", f"{pct(out['post'], .99):.1f}"),
         ("GET next item p50 ms", f"{pct(out['get'], .5):.1f}"), ("GET next item p99 ms", f"{pct(out['get'], .99):.1f}"),
+        ("server CPU ms per request", f"{1000 * server_cpu / max(1, n_requests):.2f}"),
         ("HTTP errors", out["errors"]), ("labels in database", n_rows),
         ("acknowledged but lost", lost), ("duplicated (same reviewer+item)", dup_acks + (n_rows - len(stored))),
         ("items over k reviewers", over_k), ("synchronous", a.synchronous),

@@ -152,3 +152,16 @@ def test_generation_results_per_model(tmp_path):
     # Fluency: the two reviewers always differ -> no majority anywhere, alpha below zero.
     assert all(s["no_majority"] == s["items"] for s in g["rating_shares"]["strata"].values())
     assert g["rating_agreement"]["krippendorff_alpha"] < 0
+
+
+def test_admin_link_rotates_the_token(cli, tmp_path):
+    from .helpers import write_audit
+
+    write_audit(tmp_path / "audit", DOCS)
+    r = cli("review", "sample", tmp_path / "audit", "--n", "2", "--into", tmp_path / "p.db")
+    old = r.stdout.split("Admin token (shown once; keep it secret): ")[1].split()[0]
+    conn = store.open_project(tmp_path / "p.db")
+    assert store.is_admin(conn, old)
+    r = cli("review", "admin-link", tmp_path / "p.db", "--port", "9000")
+    new = r.stdout.strip().split("http://127.0.0.1:9000/admin/")[1]
+    assert store.is_admin(conn, new) and not store.is_admin(conn, old) and not store.is_admin(conn, "")
