@@ -132,8 +132,9 @@ def create_app(db_path: str | Path, synchronous: str = "NORMAL") -> Starlette:
                 str(form.get("csrf", "")), _csrf(secret, f"r:{rv.id}:{item_id}")):
             return PlainTextResponse("CSRF check failed: reload the page", 403, headers=_headers(CSP_REVIEWER))
         try:
+            rating = form.get("rating")
             store.save_label(conn, rv.id, item_id, str(form.get("label", "")),
-                             rating=form.get("rating") or None, flags=form.getlist("flag"),
+                             rating=str(rating) if rating else None, flags=[str(f) for f in form.getlist("flag")],
                              comment=str(form.get("comment", "")))
         except store.NotYours:
             return PlainTextResponse("not your item", 403, headers=_headers(CSP_REVIEWER))

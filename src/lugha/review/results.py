@@ -9,6 +9,7 @@ when more than half of its reviewers ticked it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections import Counter, defaultdict
@@ -135,9 +136,17 @@ def compute(conn: sqlite3.Connection) -> dict:
             k["audit_agreement"] = {"agree": agree, "decided": decided,
                                     "share": agree / decided if decided else None, "low": lo, "high": hi}
         result["kinds"][kind] = k
+    # Equal signatures must mean equal figures: the labels themselves are hashed in.
+    h = hashlib.sha256()
+    for r in conn.execute("SELECT l.item_id, r.name, l.label, COALESCE(l.rating, ''), l.flags FROM labels l "
+                          "JOIN reviewers r ON r.id=l.reviewer_id ORDER BY l.item_id, r.name"):
+        h.update("\t".join(map(str, tuple(r))).encode() + b"\n")
     result["signature"] = base_signature(
-        inputs={b["source"]: (b["sha256"] or "")[:12] for b in batches},
-        params={b["id"]: json.loads(b["params"]) for b in batches},
+        inputs={b["source"]: b["sha256"] or "" for b in batches},
+        batches=[f"{b['kind']}:" + ",".join(f"{k}={v}" for k, v in sorted(json.loads(b["params"]).items()))
+                 for b in batches],
+        labels=result["counts"]["labels"],
+        labels_sha256=h.hexdigest()[:16],
         stats=f"wilson95+krippendorff-{_version('krippendorff')}+fleiss",
     )
     return result

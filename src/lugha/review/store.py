@@ -143,7 +143,7 @@ def add_batch(conn: sqlite3.Connection, kind: str, source: str, sha256: str | No
     try:
         cur = conn.execute(
             "INSERT INTO batches(kind, source, sha256, params, population, created) VALUES (?,?,?,?,?,?)",
-            (kind, source, sha256, json.dumps(params, sort_keys=True), json.dumps(population, sort_keys=True),
+            (kind, source, sha256, json.dumps({**params, "reviewers_per_item": k}, sort_keys=True), json.dumps(population, sort_keys=True),
              time.time()))
         batch_id = cur.lastrowid
         base = conn.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM items").fetchone()[0]
