@@ -288,3 +288,18 @@ def test_cli_errors_are_one_line(cli, tmp_path):
     assert r.exit_code == 2 and r.stderr.strip() == "lugha: error: give INPUT files to clean (or --verify DIR)"
     r = cli("clean", "--verify", tmp_path)
     assert r.exit_code == 2 and "no manifest.json here" in r.stderr
+
+
+def test_rerun_with_other_rules_replaces_the_output(cleaned, tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(cleaned["out"], out)
+    res = run_clean([cleaned["tweets"]], "hau", out, shard_records=1000, write_datasheet=False)
+    assert res.audit_reused is False  # other inputs than OUT/audit's: audited again, in place
+    names = sorted(str(p.relative_to(out)) for part in ("kept", "removed") for p in (out / part).iterdir())
+    assert names == sorted(s["path"] for s in res.manifest["shards"])
+    assert all(n.split("/")[1].startswith("000-hau_tweets-") for n in names)
+    assert sorted(p.name for p in (out / ".clean").iterdir()) == ["000-hau_tweets-00000.json", "000-hau_tweets-00001.json"]
+    assert verify(out) == []
+    assert res.manifest["counts"]["input"] == 2000 and res.conserved

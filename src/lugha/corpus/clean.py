@@ -381,6 +381,7 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
     chunks_done = chunks_skipped = 0
     per_source = []
     shard_entries = []
+    markers_used: set[str] = set()
     all_stats = []
     ext = "parquet" if fmt == "parquet" else "jsonl.gz"
     for si, (p, ainfo) in enumerate(zip(paths, summary["inputs"])):
@@ -391,6 +392,7 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
         for ci, chunk in enumerate(_chunks(items, ann, shard_records, p)):
             name = f"{stem}-{ci:05d}"
             marker = state / f"{name}.json"
+            markers_used.add(marker.name)
             prev = _read_marker(marker, params_key, out)
             if prev is None:
                 kept = _ShardWriter(out / "kept" / f"{name}.{ext}", fmt)
@@ -417,7 +419,7 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
                            "read": merged["input"], "kept": merged["kept"], "removed": merged["removed"],
                            "unreadable": ainfo["unreadable"], "line_sum": merged["line_sum"],
                            "line_sq_sum": merged["line_sq_sum"]})
-    _remove_stale(out, {e["path"] for e in shard_entries}, state, len(shard_entries))
+    _remove_stale(out, {e["path"] for e in shard_entries}, state, markers_used)
     conservation = check_conservation(out, per_source, shard_entries, fmt)
     stats = _merge_stats(all_stats)
     for s in per_source:
@@ -450,8 +452,12 @@ def _read_marker(marker: Path, key: str, out: Path) -> dict | None:
     return prev
 
 
-def _remove_stale(out: Path, wanted: set[str], state: Path, n: int) -> None:
-    """Shards left by an earlier run with other rules or shard sizes are not part of this output."""
+def _remove_stale(out: Path, wanted: set[str], state: Path, markers: set[str]) -> None:
+    """Shards (and chunk markers) left by an earlier run with other rules or shard sizes are not
+    part of this output."""
+    for f in state.glob("*.json"):
+        if f.name not in markers:
+            f.unlink()
     for part in ("kept", "removed"):
         d = out / part
         if d.is_dir():
