@@ -16,14 +16,12 @@ run killed at any point (kill -9) finishes with the same files an uninterrupted 
 
 from __future__ import annotations
 
-import copy
 import gzip
 import hashlib
 import json
 import os
 import re
 import tomllib
-from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -36,7 +34,7 @@ import pyarrow.parquet as pq
 from lugha import __version__
 from lugha.errors import LughaError
 from lugha.langs import resolve
-from lugha.records import Record, Unreadable, expand_inputs, read_records, sha256_file
+from lugha.records import Unreadable, expand_inputs, read_records, sha256_file
 
 FORMATS = ("jsonl.gz", "parquet")
 PII_ACTIONS = ("keep", "mask", "drop")
