@@ -37,6 +37,13 @@ def test_local_bpe_premium_below_every_preset(cli, ntrex, amh_training, tmp_path
     local_premium = got["tokens"][f"hf:{local}"]["amh"] / eng
     best_preset = min(got["premium"][s]["amh"] for s in specs.PRESETS)
     assert local_premium < best_preset, (local_premium, best_preset)
+    # --ref-tokenizer gives the same comparison in the report itself
+    fixed = tmp_path / "fixed.json"
+    r = cli("tokens", "tax", ntrex, "--lang", "amh", "-t", f"hf:{local}", "--ref-tokenizer", "gpt4o-o200k",
+            "--json", fixed, "--md", tmp_path / "fixed.md")
+    assert r.exit_code == 0, r.output
+    f = json.loads(fixed.read_text(encoding="utf-8"))
+    assert f["premium"][f"hf:{local}"]["amh"] == got["tokens"][f"hf:{local}"]["amh"] / got["tokens"]["gpt4o-o200k"]["eng"]
     rows = {(x["tokenizer"], x["lang"]): x for x in got["rows"]}
     # byte-level BPE learnt whole Ge'ez letters: only rare ones stay split into bytes
     assert rows[(f"hf:{local}", "amh")]["fragment_share"] < 0.01 < rows[("gpt4-cl100k", "amh")]["fragment_share"]
