@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lugha.lid.normalize import normalize, normalize_batch
+from lugha.lid.normalize import padded_codes
 
 FORMAT = "lugha-lid-nb/1"
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier (2**64 / golden ratio)
@@ -46,7 +46,14 @@ def ngram_buckets(texts: list[str], bits: int, max_n: int) -> tuple[np.ndarray, 
     lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
     starts = np.zeros(len(padded) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
-    codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    codes = np.frombuffer("".join(padded).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return code_buckets(codes, starts, bits, max_n)
+
+
+def code_buckets(codes32: np.ndarray, starts: np.ndarray, bits: int, max_n: int) -> tuple[np.ndarray, np.ndarray]:
+    """ngram_buckets over padded code points (lugha.lid.normalize.padded_codes)."""
+    codes = codes32.astype(np.uint64)
+    lengths = np.diff(starts)
     codes += np.uint64(1)
     total = codes.shape[0]
     # characters left in the document from each position (including it)
@@ -86,7 +93,7 @@ class NaiveBayesLID:
         counts = np.zeros((n_buckets + 1, len(langs)), dtype=np.float64)
         y = np.fromiter((index[lab] for lab in labels), dtype=np.int64, count=len(labels))
         for lo in range(0, len(texts), _CHUNK):
-            buckets, starts = ngram_buckets(normalize_batch(texts[lo:lo + _CHUNK]), bits, max_n)
+            buckets, starts = code_buckets(*padded_codes(texts[lo:lo + _CHUNK]), bits, max_n)
             lang_of_position = np.repeat(y[lo:lo + _CHUNK], np.diff(starts))
             flat = buckets * len(langs) + lang_of_position[None, :]
             counts += np.bincount(flat.ravel(), minlength=(n_buckets + 1) * len(langs)).reshape(
@@ -120,26 +127,26 @@ class NaiveBayesLID:
         return self.temperature
 
     # -- prediction ---------------------------------------------------------------------------------
-    def __post_init__(self):
-        # languages x buckets, contiguous: one language's row (2**16 x 4 bytes) stays in cache while
-        # it is gathered, and the per-document sums run along contiguous memory (3x faster than
-        # gathering buckets x languages rows)
-        self._by_lang = np.ascontiguousarray(self.log_prob.T)
-
     def _scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(mean log-probability per n-gram under each language (len(texts), L), has-letters mask)."""
+        """(mean log-probability per n-gram under each language (len(texts), L), has-letters mask).
+
+        The sum over a document's n-grams is a sparse (documents x buckets) count matrix times the
+        dense (buckets x languages) weights: scipy (a datasketch dependency) reads one contiguous
+        row of L weights per n-gram, ~2.5x faster than gathering per language in NumPy."""
+        from scipy.sparse import csr_array
+
         out = np.zeros((len(texts), len(self.langs)), dtype=np.float32)
         letters = np.zeros(len(texts), dtype=bool)
         pad = 1 << self.bits
         for lo in range(0, len(texts), _CHUNK):
-            block = normalize_batch(texts[lo:lo + _CHUNK])
-            buckets, starts = ngram_buckets(block, self.bits, self.max_n)
-            n_pos = buckets.shape[1]
-            # (L, max_n, positions): one language's row of weights stays in cache while gathered
-            gathered = np.take(self._by_lang, buckets.ravel(), axis=1).reshape(len(self.langs), self.max_n, n_pos)
-            sums = np.add.reduceat(gathered, starts[:-1], axis=2).sum(axis=1)
+            block = texts[lo:lo + _CHUNK]
+            buckets, starts = code_buckets(*padded_codes(block), self.bits, self.max_n)
+            by_doc = buckets.T.ravel()  # document-major: document d owns [starts[d], starts[d+1]) x max_n
+            counts = csr_array((np.ones(by_doc.size, dtype=np.float32), by_doc, starts * self.max_n),
+                               shape=(len(block), pad + 1))
+            sums = counts @ self.log_prob  # the padding bucket's row is zero
             n_per_doc = np.add.reduceat((buckets != pad).astype(np.int32), starts[:-1], axis=1).sum(axis=0)
-            out[lo:lo + len(block)] = (sums / np.maximum(n_per_doc, 1)).T
+            out[lo:lo + len(block)] = sums / np.maximum(n_per_doc, 1)[:, None]
             letters[lo:lo + len(block)] = np.diff(starts) > 2  # more than the two padding spaces
         return out, letters
 
