@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import threading
 import unicodedata
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -96,6 +97,21 @@ def create_app(db_path: str | Path, synchronous: str = "NORMAL") -> Starlette:
     # writer never waits on a lock, which keeps latency flat under many concurrent reviewers.
     conn = store.open_project(db_path, synchronous)
     secret = store.meta(conn, "csrf_secret") or ""
+    # WAL checkpoints (the only fsyncs in synchronous=NORMAL) run in a background thread, not in
+    # the commit that happens to cross the threshold, so no reviewer's request waits on the disk.
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    stop_checkpoints = threading.Event()
+
+    def checkpointer():
+        c = store.connect(db_path, synchronous)
+        try:
+            while not stop_checkpoints.wait(1.0):
+                c.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            c.close()
+
+    checkpoint_thread = threading.Thread(target=checkpointer, name="wal-checkpoint", daemon=True)
 
     def reviewer_or_none(request: Request):
         return store.reviewer_for_token(conn, request.path_params["token"])
@@ -230,7 +246,10 @@ def create_app(db_path: str | Path, synchronous: str = "NORMAL") -> Starlette:
     ]
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        checkpoint_thread.start()
         yield
+        stop_checkpoints.set()
+        checkpoint_thread.join(30)
         conn.close()
 
     app = Starlette(routes=routes, lifespan=lifespan)
