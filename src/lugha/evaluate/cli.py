@@ -42,8 +42,9 @@ def _sig(result: dict) -> str:
     for k in ("text_sha256", "test_sha256", "train_sha256"):
         if isinstance(sig.get(k), dict):
             sig[k] = f"{len(sig[k])} files"
-    if isinstance(sig.get("model_sha256"), str):
-        sig["model_sha256"] = sig["model_sha256"][:12]
+    for k, v in sig.items():
+        if k.endswith("_sha256") and isinstance(v, str):
+            sig[k] = v[:12]
     return signature_string(sig)
 
 
