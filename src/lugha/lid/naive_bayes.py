@@ -2,8 +2,9 @@
 
 Features: every character n-gram (n = 1..`max_n`, default 5) of " " + normalize(text) + " ", hashed
 into 2**`bits` buckets (Fibonacci hashing of a polynomial rolling hash over code points). Features
-are computed for a whole batch at once (one UTF-32 array, one row of hashes per position), so
-prediction runs at NumPy speed rather than Python-loop speed.
+are computed for a whole batch at once (one code-point array, one row of hashes per n), and the
+per-text sums are one sparse-times-dense product, so prediction runs at NumPy speed rather than
+Python-loop speed.
 
 Training: per language, n-gram counts are rescaled to a common total before add-`alpha` smoothing,
 so a language with more training text does not get systematically lower scores on unseen n-grams.
