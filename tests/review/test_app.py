@@ -107,6 +107,7 @@ def test_admin_adds_reviewer_and_sees_results(project):
     c, db, admin, tok = project
     r = c.get(f"/admin/{admin}")
     assert r.status_code == 200 and "amina" in r.text
+    assert '<p id="counts">4 items · 0 of 8 labels · 2 reviewers</p>' in r.text
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', r.text).group(1)
     assert c.post(f"/admin/{admin}/reviewers", data={"name": "chaltu"}).status_code == 403
     r = c.post(f"/admin/{admin}/reviewers", data={"name": "<b>chaltu</b>", "csrf": csrf})
@@ -115,6 +116,7 @@ def test_admin_adds_reviewer_and_sees_results(project):
     assert c.get(f"/r/{link}").status_code == 200
     r = c.get(f"/admin/{admin}/results")
     assert r.status_code == 200 and "Human review results" in r.text and "<script" not in r.text
+    assert "Corpus items: 0 of 4 labelled (0 labels)" in r.text
     assert c.get(f"/admin/{admin}/results.json").json()["counts"]["reviewers"] == 3
 
 
