@@ -6,7 +6,7 @@ import json
 import math
 import re
 
-from conftest import require_presets
+from tokens_helpers import require_presets
 
 from lugha.tokens import specs, tax
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import require_presets
+from tokens_helpers import require_presets
 
 from lugha.tokens import specs
 
