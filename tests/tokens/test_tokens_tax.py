@@ -117,3 +117,14 @@ def test_language_missing_from_data(cli, tmp_path):
     r = cli("tokens", "tax", tmp_path, "--lang", "tir", "-t", "chars")
     assert r.exit_code == 2
     assert r.stderr.strip() == "lugha: error: language 'tir' (tir) is not in the parallel data; it has: eng, hau"
+
+
+def test_html_escapes_labels_from_the_data(cli, tmp_path):
+    tsv = tmp_path / "p.tsv"
+    tsv.write_text("eng\t<img src=x onerror=alert(1)>\nwater\truwa\n", encoding="utf-8")
+    page = tmp_path / "r.html"
+    r = cli("tokens", "tax", tsv, "--lang", "all", "-t", "chars", "--html", page, "--md", tmp_path / "r.md")
+    assert r.exit_code == 0, r.output
+    html = page.read_text(encoding="utf-8")
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
