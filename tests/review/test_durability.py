@@ -56,3 +56,21 @@ def test_kill_9_loses_no_acknowledged_label(tmp_path):
     assert len(stored) - len(acked_h) <= len(tokens)
     # And no item got more than k=2 labels.
     assert conn.execute("SELECT MAX(c) FROM (SELECT COUNT(*) c FROM labels GROUP BY item_id)").fetchone()[0] <= 2
+
+
+@pytest.mark.slow
+def test_serve_binds_loopback_by_default(tmp_path):
+    db, _ = make_project(tmp_path, [("CC", "ሰላም")], k=1)
+    server = Server(db)
+    try:
+        # /proc/net/tcp: local address as hex IP:port; state 0A is LISTEN.
+        listening = []
+        for line in open("/proc/net/tcp").read().splitlines()[1:]:
+            f = line.split()
+            ip, port = f[1].split(":")
+            if int(port, 16) == server.port and f[3] == "0A":
+                listening.append(".".join(str(int(ip[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+        assert listening == ["127.0.0.1"]
+        assert httpx.get(server.url + "/", timeout=5).headers["content-security-policy"].startswith("default-src 'none'")
+    finally:
+        server.kill(15)
