@@ -5,8 +5,9 @@ Voting rule (also in docs/lid.md):
 1. Every backend gives one label (ISO 639-3 as the backend said it; a macrolanguage and its members
    count as the same language, so swa/swh and kur/ckb agree) and a score in 0..1. With a closed candidate set (`candidates`),
    every backend picks its best label inside the set; a backend with no label in the set abstains.
-2. Protected languages: the claimed language (`target`), every candidate of a closed set, and the
-   label of a user model (`lid_model`: it decides for the languages it was trained on). A backend
+2. Protected languages: the claimed language (`target`) and every candidate of a closed set; with
+   neither (open set, no claim), the label a user model (`lid_model`) gives the text, so that the
+   model decides for the languages it was trained on. A backend
    that cannot emit a protected language abstains when its own label is a language written in one
    of that language's scripts: it may be confusing it with a neighbour it knows (Tigrinya read as
    Amharic, Twi as Swahili, Swati as Zulu). A label in another script still counts: Latin-script
@@ -110,7 +111,11 @@ class Identifier:
         target = self.target
         # rule 2: languages a backend must not vote against when it cannot emit them
         protected = frozenset(([target.code] if target is not None else []) + sorted(self.candidates or ()))
-        user = len(self.backends) - 1 if self._has_user_model else None
+        # In open-set mode with no claimed language, the user model's label is protected too (it decides
+        # for its languages). With a claim or a candidate set those are what is protected: protecting a
+        # UDHR-trained model's label as well let its Nguni mistakes silence backends (Zulu news
+        # called Zulu 0.95 without the model, 0.90 with).
+        user = len(self.backends) - 1 if self._has_user_model and not protected else None
         out = []
         for i in range(len(texts)):
             votes: dict[str, tuple[str, float]] = {}
