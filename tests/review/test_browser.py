@@ -203,3 +203,13 @@ def test_xss_payloads_stay_inert(session):
     assert "<script>window.__xss=1;alert('xss')</script>" in seen
     assert any(t.startswith("ሀሀሀ") and len(t) == 20000 for t in seen)
     assert len(s.labels()) == 4
+
+
+def test_tifinagh_nko_and_adlam_use_the_shipped_fonts(session):
+    s = session([("CC", "ⵜⴰⵎⴰⵣⵉⵖⵜ\nߒߞߏ ߞߊ߲\n𞤆𞤵𞤤𞤢𞤪")])
+    fonts = {f["familyName"]: f for f in s.fonts("#item-text")}
+    text = "ⵜⴰⵎⴰⵣⵉⵖⵜ\nߒߞߏ ߞߊ߲\n𞤆𞤵𞤤𞤢𞤪"
+    for family, lo, hi in (("Noto Sans Tifinagh", 0x2D30, 0x2D7F), ("Noto Sans NKo", 0x07C0, 0x07FF),
+                           ("Noto Sans Adlam", 0x1E900, 0x1E95F)):
+        chars = sum(1 for ch in text if lo <= ord(ch) <= hi)
+        assert fonts[family]["isCustomFont"] and fonts[family]["glyphCount"] == chars, (family, fonts)
