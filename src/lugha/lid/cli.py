@@ -35,6 +35,19 @@ def _model(path: Optional[Path]) -> Optional[Path]:
     return path
 
 
+def _progress(label: str):
+    """(update(done, total), close) drawing a Rich bar when stderr is a terminal; no-ops otherwise."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    prog = Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err_console)
+    task = prog.add_task(label, total=None)
+    prog.start()
+    return (lambda done, total: prog.update(task, completed=done, total=total)), prog.stop
+
+
 def _print_eval(result: dict) -> None:
     from rich.table import Table
 
@@ -113,7 +126,11 @@ def register(app: typer.Typer) -> None:
         from lugha.lid.evaluate import evaluate
         from lugha.report import write_json, write_text_atomic
 
-        result = evaluate(labeled, lid_model=_model(lid_model), langs=_langs(langs))
+        update, close = _progress("evaluating")
+        try:
+            result = evaluate(labeled, lid_model=_model(lid_model), langs=_langs(langs), progress=update)
+        finally:
+            close()
         _print_eval(result)
         if json_out:
             write_json(json_out, result)

@@ -108,7 +108,6 @@ def evaluate(labeled: list[str | Path], lid_model: str | Path | None = None, lan
         "signature": base_signature(
             inputs={f: sha256_of(Path(f).resolve()) for f in files},
             lid=ident.signature(),
-            params={"langs": sorted(ident.candidates) if ident.candidates else None,
-                    "lid_model": str(lid_model) if lid_model else None},
+            langs=",".join(sorted(ident.candidates)) if ident.candidates else None,
             model=sha256_of(Path(lid_model).resolve()) if lid_model else None),
     }

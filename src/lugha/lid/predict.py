@@ -62,7 +62,7 @@ def _signature(inputs, ident, langs, lid_model) -> dict:
     from lugha.report import base_signature
 
     return base_signature(inputs={str(p): sha256_of(Path(p).resolve()) for p in expand_inputs(inputs)},
-                          lid=ident.signature(), params={"langs": sorted(ident.candidates) if langs else None},
+                          lid=ident.signature(), langs=",".join(sorted(ident.candidates)) if langs else None,
                           model=sha256_of(Path(lid_model).resolve()) if lid_model else None)
 
 
