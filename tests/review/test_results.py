@@ -83,8 +83,12 @@ def test_cli_results_json_html_and_exports(labelled, cli, tmp_path):
     html = (tmp_path / "r.html").read_text()
     assert "<svg" in html
     assert not any(x in html for x in ('src="http', "href=\"http", "url(http", "@import"))
+    item = conn.execute("SELECT reviewer_id, item_id FROM labels LIMIT 1").fetchone()
+    store.save_label(conn, item[0], item[1], "CC", comment='=HYPERLINK("http://x.example","y")')
     r = cli("review", "results", db, "--export", tmp_path / "labels.csv")
-    assert (tmp_path / "labels.csv").read_text().count("\n") == 31
+    csv_text = (tmp_path / "labels.csv").read_text()
+    assert csv_text.count("\n") == 31
+    assert "'=HYPERLINK" in csv_text and ',"=HYPERLINK' not in csv_text  # no live formula
     r = cli("review", "results", db, "--export", tmp_path / "labels.xlsx")
     assert r.exit_code == 2 and r.stderr.strip() == f"lugha: error: {tmp_path}/labels.xlsx: export needs a .csv or .parquet file name"
 

@@ -220,7 +220,7 @@ def create_app(db_path: str | Path, synchronous: str = "NORMAL") -> Starlette:
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
-        rows = results_mod.export_rows(conn)
+        rows = results_mod.csv_safe(results_mod.export_rows(conn))
         buf = io.BytesIO()
         if rows:
             pcsv.write_csv(pa.Table.from_pylist(rows), buf)

@@ -157,6 +157,16 @@ def export_rows(conn: sqlite3.Connection) -> list[dict]:
     return store.label_rows(conn)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(rows: list[dict]) -> list[dict]:
+    """Comments and corpus fields are untrusted: a cell starting with = + - @ would run as a formula
+    when the CSV is opened in a spreadsheet (CSV injection), so such cells get a leading '."""
+    return [{k: ("'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v) for k, v in r.items()}
+            for r in rows]
+
+
 def write_export(conn: sqlite3.Connection, path) -> int:
     """CSV or Parquet by file suffix; returns the number of rows written."""
     from pathlib import Path
@@ -167,6 +177,8 @@ def write_export(conn: sqlite3.Connection, path) -> int:
 
     path = Path(path)
     rows = export_rows(conn)
+    if path.suffix.lower() == ".csv":
+        rows = csv_safe(rows)
     cols = ["item_id", "kind", "batch_id", "stratum", "source", "doc_id", "line", "auto_category", "lang",
             "model", "image_name", "reviewer", "label", "rating", "flags", "comment", "created", "updated"]
     table = pa.Table.from_pylist(rows, schema=pa.schema([
