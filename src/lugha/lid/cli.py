@@ -203,9 +203,9 @@ def register(app: typer.Typer) -> None:
         if not steps or min(steps) < 1:
             raise LughaError(f"--sizes must be positive integers, got {sizes!r}")
         c = learning_curve(data, steps, dev_fraction=dev_fraction, test=test)
-        from lugha.lid.backends import sha256_of
+        from lugha.records import sha256_file
 
-        sig = base_signature(inputs={str(p): sha256_of(p.resolve()) for p in [*data, *(test or [])] if p.is_file()},
+        sig = base_signature(inputs={str(p): sha256_file(p) for p in [*data, *(test or [])] if p.is_file()},
                              params={"sizes": list(steps), "dev_fraction": None if test else dev_fraction},
                              backend="lugha-nb")
         c["signature"] = sig

@@ -79,7 +79,7 @@ def confusion_words(c: dict) -> str:
 def evaluate(labeled: list[str | Path], lid_model: str | Path | None = None, langs: list[str] | None = None,
              backends: list[str] | None = None, progress=None) -> dict:
     """Score every backend and the ensemble on labelled files. Returns the `--json` document."""
-    from lugha.lid.backends import sha256_of
+    from lugha.records import sha256_file
     from lugha.lid.ensemble import Identifier
     from lugha.lid.labeled import read_labeled
     from lugha.report import base_signature
@@ -106,8 +106,8 @@ def evaluate(labeled: list[str | Path], lid_model: str | Path | None = None, lan
         "backends": out_backends,
         "ensemble": ensemble,
         "signature": base_signature(
-            inputs={f: sha256_of(Path(f).resolve()) for f in files},
+            inputs={f: sha256_file(f) for f in files},
             lid=ident.signature(),
             langs=",".join(sorted(ident.candidates)) if ident.candidates else None,
-            model=sha256_of(Path(lid_model).resolve()) if lid_model else None),
+            model=sha256_file(lid_model) if lid_model else None),
     }

@@ -57,13 +57,13 @@ def predict_rows(inputs: list[str | Path], lid_model: str | Path | None = None, 
 
 
 def _signature(inputs, ident, langs, lid_model) -> dict:
-    from lugha.lid.backends import sha256_of
+    from lugha.records import sha256_file
     from lugha.records import expand_inputs
     from lugha.report import base_signature
 
-    return base_signature(inputs={str(p): sha256_of(Path(p).resolve()) for p in expand_inputs(inputs)},
+    return base_signature(inputs={str(p): sha256_file(p) for p in expand_inputs(inputs)},
                           lid=ident.signature(), langs=",".join(sorted(ident.candidates)) if langs else None,
-                          model=sha256_of(Path(lid_model).resolve()) if lid_model else None)
+                          model=sha256_file(lid_model) if lid_model else None)
 
 
 def predict_files(inputs: list[str | Path], out: str | Path | None, lid_model: str | Path | None = None,

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lugha.errors import LughaError
-from lugha.lid.backends import UNDETERMINED, sha256_of
+from lugha.langs import UNDETERMINED
+from lugha.records import sha256_file
 from lugha.lid.labeled import LabeledText, read_labeled
 from lugha.lid.naive_bayes import NaiveBayesLID, is_nb_model
 
@@ -85,13 +86,13 @@ def train_model(data: list[str | Path], out: str | Path, dev_fraction: float = 0
     inputs = sorted({t.source for t in items})
     report = {
         "model": str(model_path),
-        "model_sha256": sha256_of(model_path.resolve()),
+        "model_sha256": sha256_file(model_path),
         "format": model.meta(),
         "languages": langs,
         "counts": counts,
         "dev": dev_scores,
         "signature": base_signature(
-            inputs={p: sha256_of(Path(p).resolve()) for p in inputs},
+            inputs={p: sha256_file(p) for p in inputs},
             params={"dev_fraction": dev_fraction, "bits": bits, "max_n": max_n, "alpha": alpha, "seed": seed,
                     "temperature": model.temperature},
             backend="lugha-nb"),
@@ -144,7 +145,7 @@ class NaiveBayesBackend:
         self.name = name
         self.model = NaiveBayesLID.load(self.path)
         self.labels = frozenset(self.model.langs)
-        self._sha = sha256_of(self.path.resolve())
+        self._sha = sha256_file(self.path)
 
     def version(self) -> str:
         return f"lugha-nb-{self._sha[:12]}"
