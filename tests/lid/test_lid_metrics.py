@@ -42,3 +42,8 @@ def test_same_language_counts_as_right_and_macrolanguage_is_canonicalised():
     m = metrics(["swh", "swh", "kmr"], ["swa", "swh", "swa"])
     assert m["per_language"]["swh"]["tp"] == 2  # swa (macrolanguage) on Swahili text is right
     assert m["confusion"]["kmr"] == {"swh": 1}  # a wrong macrolanguage label shows as its main member
+
+
+def test_small_confusions_do_not_read_as_zero():
+    m = metrics(["tir"] * 200, ["tir"] * 199 + ["amh"])
+    assert [confusion_words(c) for c in m["top_confusions"]] == ["tir → amh 0.5%"]

@@ -73,7 +73,9 @@ def _emits(labels: frozenset[str], lang: str) -> bool:
 
 
 def confusion_words(c: dict) -> str:
-    return f"{c['gold']} → {c['predicted']} {c['share']:.0%}"
+    """'nbl → zul 41%' (one decimal under 1%, so 1 text in 200 does not read as 0%)."""
+    share = f"{c['share']:.0%}" if c["share"] >= 0.01 else f"{c['share']:.1%}"
+    return f"{c['gold']} → {c['predicted']} {share}"
 
 
 def evaluate(labeled: list[str | Path], lid_model: str | Path | None = None, langs: list[str] | None = None,

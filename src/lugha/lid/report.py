@@ -15,7 +15,7 @@ _EVAL = """
 {% for name, m in rows %}
 <tr><td>{{ name }}</td><td>{{ m.macro_f1 | fmt }}</td><td>{{ m.accuracy | pct }}</td>
 <td>{{ m.cannot_emit | join(", ") or "–" }}</td>
-<td>{% for c in m.top_confusions[:4] %}{{ c.gold }} → {{ c.predicted }} {{ c.share | pct(0) }}{% if not loop.last %}; {% endif %}{% endfor %}</td></tr>
+<td>{{ words(m.top_confusions[:4]) | join("; ") or "–" }}</td></tr>
 {% endfor %}
 </table>
 <h2>F1 per language</h2>
@@ -56,8 +56,10 @@ def eval_html(result: dict) -> str:
     ens = result["ensemble"]
     predicted = sorted({p for g in ens["confusion"].values() for p in g})
     chart = bar_chart([n for n, _ in rows], [m["macro_f1"] for _, m in rows], title="macro-F1", xlabel="macro-F1")
+    from lugha.lid.evaluate import confusion_words
+
     body = _template(_EVAL).render(rows=rows, languages=result["languages"], ens=ens, predicted=predicted,
-                                   chart=chart)
+                                   chart=chart, words=lambda cs: [confusion_words(c) for c in cs])
     return page("Language ID evaluation", body, result.get("signature"),
                 subtitle=f"{result['n']:,} labelled texts, {len(result['languages'])} languages")
 
