@@ -7,7 +7,7 @@ WL wrong language, NL not language at all; plus offensive and porn flags.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import json
 import sqlite3
 from collections import Counter, defaultdict
 
-from lugha import __version__
 from lugha.report import base_signature
 from lugha.review import stats, store
 from lugha.review.forms import FORMS
