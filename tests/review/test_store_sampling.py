@@ -152,3 +152,21 @@ def test_open_item_counter_matches_a_full_count(tmp_path):
             store.save_label(conn, rid, item, "CS")
         counted = conn.execute("SELECT COUNT(*) FROM items WHERE n_assigned < k").fetchone()[0]
         assert conn.execute("SELECT value FROM counters WHERE name='open_items'").fetchone()[0] == counted
+
+
+def test_release_stale_claims_lets_someone_else_finish_the_item(tmp_path, cli):
+    db, _ = make_project(tmp_path, DOCS[:1], k=1)
+    conn = store.open_project(db)
+    a = store.reviewer_for_token(conn, store.add_reviewer(conn, "a")).id
+    b = store.reviewer_for_token(conn, store.add_reviewer(conn, "b")).id
+    item = store.current_item(conn, a)  # a is shown the only item and walks away
+    assert store.current_item(conn, b) is None
+    assert store.release_stale_claims(conn, 3600) == 0  # too recent
+    r = cli("review", "release", db, "--older-than-hours", "0")
+    assert r.exit_code == 0 and r.stdout.strip() == "released 1 unanswered item older than 0 h"
+    assert store.current_item(conn, b) == item
+    store.save_label(conn, b, item, "CC")
+    with pytest.raises(store.NotYours):
+        store.save_label(conn, a, item, "WL")  # a's stale form no longer counts
+    assert conn.execute("SELECT value FROM counters").fetchone()[0] == 0
+    assert store.progress(conn, a) == {"done": 0, "left": 0, "total": 0}

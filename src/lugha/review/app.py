@@ -153,7 +153,11 @@ def create_app(db_path: str | Path, synchronous: str = "NORMAL") -> Starlette:
                              rating=str(rating) if rating else None, flags=[str(f) for f in form.getlist("flag")],
                              comment=str(form.get("comment", "")))
         except store.NotYours:
-            return PlainTextResponse("not your item", 403, headers=_headers(CSP_REVIEWER))
+            # Released after a long pause (`lugha review release`) or never this reviewer's: nothing
+            # is written; show their current item instead.
+            return await review_page(request, status=409,
+                                     error="That item is no longer yours (it was released after a long pause); "
+                                           "your answer was not saved. Here is your next item.")
         except ValueError as e:
             return await review_page(request, error=str(e), status=422)
         # The label is committed; only now is the next item shown (post/redirect/get).

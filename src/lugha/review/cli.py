@@ -117,6 +117,24 @@ def register(app: typer.Typer) -> None:
             conn.close()
         typer.echo(f"{_base_url(host, port)}/admin/{token}")
 
+    @review.command("release")
+    def release(
+        project: Path = typer.Argument(..., help="Review project file."),
+        older_than: float = typer.Option(24.0, "--older-than-hours",
+                                         help="Release items shown this many hours ago and still unanswered."),
+    ):
+        """Give unanswered items held by absent reviewers back to the queue."""
+        from lugha.review import store
+
+        if older_than < 0:
+            raise LughaError(f"--older-than-hours must be >= 0, got {older_than}")
+        conn = store.open_project(project)
+        try:
+            n = store.release_stale_claims(conn, older_than * 3600)
+        finally:
+            conn.close()
+        typer.echo(f"released {n} unanswered item{'s' if n != 1 else ''} older than {older_than:g} h")
+
     @review.command("serve")
     def serve(
         project: Path = typer.Argument(..., help="Review project file."),

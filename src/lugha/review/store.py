@@ -230,6 +230,28 @@ def current_item(conn: sqlite3.Connection, reviewer_id: int) -> int | None:
     return r["item_id"] if r else None
 
 
+def release_stale_claims(conn: sqlite3.Connection, older_than_s: float, now: float | None = None) -> int:
+    """Give back items a reviewer was shown but has not answered for ``older_than_s`` seconds, so
+    another reviewer can take them (a reviewer who walked away would otherwise hold them forever).
+    Returns the number of claims released."""
+    cutoff = (time.time() if now is None else now) - older_than_s
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        stale = conn.execute("SELECT item_id, reviewer_id FROM assignments WHERE labelled=0 AND claimed < ?",
+                             (cutoff,)).fetchall()
+        for item_id, reviewer_id in stale:
+            conn.execute("DELETE FROM assignments WHERE item_id=? AND reviewer_id=?", (item_id, reviewer_id))
+            was_full = conn.execute("UPDATE items SET n_assigned = n_assigned - 1 WHERE id=? "
+                                    "RETURNING n_assigned + 1 >= k", (item_id,)).fetchone()[0]
+            if was_full:
+                conn.execute("UPDATE counters SET value = value + 1 WHERE name='open_items'")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return len(stale)
+
+
 class NotYours(Exception):
     """The item is not assigned to this reviewer (forged or stale form)."""
 
