@@ -158,3 +158,13 @@ def test_images_only_for_the_assigned_reviewer(tmp_path):
         assert img.status_code == 200 and img.headers["content-type"] == "image/png" and img.content == PNG_1PX
         assert img.headers["x-content-type-options"] == "nosniff"
         assert c.get(src.replace(ta, tb)).status_code == 404
+
+
+def test_a_released_item_is_not_saved_and_the_reviewer_moves_on(project):
+    c, db, admin, tok = project
+    r = c.get(f"/r/{tok['amina']}")
+    conn = store.open_project(db)
+    assert store.release_stale_claims(conn, 0, now=10**10) == 1
+    r2 = c.post(f"/r/{tok['amina']}", data={**_form(r.text), "label": "CC"})
+    assert r2.status_code == 409 and "your answer was not saved" in r2.text
+    assert conn.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 0
