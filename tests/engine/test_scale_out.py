@@ -6,6 +6,7 @@ over four files, plus planted exact duplicates whose originals sit in another fi
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pyarrow.parquet as pq
 import pytest
@@ -212,7 +214,8 @@ def test_killed_audit_resumes_from_completion_markers(corpus, reference, tmp_pat
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     finished = {p.name: p.stat().st_mtime_ns for p in markers.glob("*.done.json")}
-    outputs = {p.name: p.stat().st_mtime_ns for p in markers.glob("*.parquet")}
+    finished_outputs = {n.replace(".done.json", ".parquet"): (markers / n.replace(".done.json", ".parquet")).stat().st_mtime_ns
+                        for n in finished}
     assert 2 <= len(finished) < 4, finished  # interrupted: some shards done, not all
     assert not (out / "annotations.parquet").exists()
 
@@ -222,15 +225,11 @@ def test_killed_audit_resumes_from_completion_markers(corpus, reference, tmp_pat
     assert len(after) == 4
     # finished shards were skipped: their markers and outputs were not rewritten
     assert {k: after[k] for k in finished} == finished
-    assert {k: (markers / k).stat().st_mtime_ns for k in outputs if k in {n.replace(".done.json", ".parquet") for n in finished}} \
-        == {k: v for k, v in outputs.items() if k in {n.replace(".done.json", ".parquet") for n in finished}}
+    assert {k: (markers / k).stat().st_mtime_ns for k in finished_outputs} == finished_outputs
 
-    class Res:
-        out_dir = out
-        annotations = out / "annotations.parquet"
-        summary = __import__("json").loads((out / "summary.json").read_text(encoding="utf-8"))
-
-    assert_same(Res, reference)
+    rerun = SimpleNamespace(out_dir=out, annotations=out / "annotations.parquet",
+                            summary=json.loads((out / "summary.json").read_text(encoding="utf-8")))
+    assert_same(rerun, reference)
 
 
 @pytest.mark.slow
@@ -263,3 +262,12 @@ def test_ray_executor_contract(tmp_path):
         assert ray.is_initialized()
     finally:
         ray.shutdown()
+
+
+def test_ray_engine_without_the_extra_names_the_install_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
+    monkeypatch.delitem(sys.modules, "lugha.engine.ray_executor", raising=False)
+    from lugha.errors import LughaError
+
+    with pytest.raises(LughaError, match=r"^--engine ray needs the ray extra: pip install 'lugha\[ray\]'"):
+        get_executor("ray", workers=2)

@@ -37,7 +37,8 @@ class RayExecutor:
     name = "ray"
 
     def __init__(self, address: str | None = None, workers: int | None = None, max_retries: int = 3):
-        self.address = address or None
+        # RAY_ADDRESS is how Ray's own tools name a cluster; honour it like --ray-address.
+        self.address = address or os.environ.get("RAY_ADDRESS") or None
         self.max_retries = max_retries
         self._workers = workers
 
