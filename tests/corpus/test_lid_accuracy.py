@@ -83,7 +83,7 @@ def test_batched_py3langid_equals_py3langid_classify(shared_data):
         "", "12345", "A", "HELLO WORLD IN CAPITALS", "ሰላም"]
     got = b.predict(texts)
     for t, (lab, p) in zip(texts, got):
-        if not t.strip():
+        if not any(ch.isalpha() for ch in t):  # no letters: lugha says 'und' where py3langid guesses
             assert (lab, p) == ("und", 0.0)
             continue
         ref_lab, ref_p = b._id.classify(t)

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from lugha.langs import UNDETERMINED, to_iso3
 
+_LETTER = re.compile(r"[^\W\d_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
@@ -244,7 +245,8 @@ class LangidBackend:
         if candidates is not None and not (self.labels & candidates):
             return [(UNDETERMINED, 0.0)] * len(texts)
         out: list[tuple[str, float]] = [(UNDETERMINED, 0.0)] * len(texts)
-        idx = [i for i, t in enumerate(texts) if t.strip()]
+        # no letters (digits, symbols): nothing for a language model to go on
+        idx = [i for i, t in enumerate(texts) if _LETTER.search(t)]
         # similar lengths together keep the lockstep walk short
         idx.sort(key=lambda i: len(texts[i]))
         for start in range(0, len(idx), 2048):
