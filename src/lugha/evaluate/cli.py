@@ -69,8 +69,15 @@ def bpb_cmd(
     files = expand_inputs(texts)
     m = _load(model)
     langs = {str(f): lang for f in files} if lang else None
-    result = evaluate_bpb(m, files, langs=langs, context=context, stride=stride, limit=limit, n_boot=bootstrap,
-                          progress=(lambda f: err_console.print(f"scored {f}")) if sys.stderr.isatty() else None)
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task("scoring files", total=len(files))
+            result = evaluate_bpb(m, files, langs=langs, context=context, stride=stride, limit=limit,
+                                  n_boot=bootstrap, progress=lambda f: bar.advance(task))
+    else:
+        result = evaluate_bpb(m, files, langs=langs, context=context, stride=stride, limit=limit, n_boot=bootstrap)
     t = Table(title=f"bits per byte, {model}")
     for c in ("file", "lang", "docs", "bytes", "bpb", "95% CI", "bytes/s"):
         t.add_column(c, justify="left" if c in ("file", "lang") else "right")
@@ -83,7 +90,7 @@ def bpb_cmd(
             t.add_row("[bold]all[/]", lang_code, f"{v['documents']:,}", f"{v['bytes']:,}", f"[bold]{v['bpb']:.4f}[/]",
                       f"{v['ci95'][0]:.3f}–{v['ci95'][1]:.3f}", "")
     out_console.print(t)
-    out_console.print(_sig(result), markup=False)
+    out_console.print(_sig(result), markup=False, highlight=False)
     if json_out:
         write_json(json_out, result)
 
@@ -123,7 +130,13 @@ def fidelity_cmd(
             raise LughaError("give --model and a PROMPTS file, or --generations FILE")
         plist = fd.continuation_prompts(prompts, limit) if continuation else fd.read_prompts(prompts)[:limit]
         m = _load(model)
-        completions = m.generate(plist, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
+        if sys.stderr.isatty():  # a progress bar on long work, quiet when piped
+            from rich.progress import track
+
+            completions = [m.generate([p], max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)[0]
+                           for p in track(plist, description="generating", console=err_console)]
+        else:
+            completions = m.generate(plist, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
         rows = [{"prompt": p, "completion": c, "language": target} for p, c in zip(plist, completions)]
         params.update(prompts_sha256=sha256_file(prompts), continuation=continuation,
                       max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
@@ -141,7 +154,7 @@ def fidelity_cmd(
                   "" if v["lpr"] is None else f"{v['lpr']:.1%}", "" if v["wpr"] is None else f"{v['wpr']:.1%}",
                   drift or "none")
     out_console.print(t)
-    out_console.print(_sig(result), markup=False)
+    out_console.print(_sig(result), markup=False, highlight=False)
     if json_out:
         write_json(json_out, result)
 
@@ -167,8 +180,8 @@ def contamination_cmd(
                       f"documents, {result['train_bytes']:,} bytes")
     for d in [d for d in result["documents"] if d["dirty"]][:show]:
         out_console.print(f"  {d['file']}:{d['line']}  {d['overlapping']}/{d['ngrams']} {d['unit']} n-grams "
-                          f"({d['overlap']:.0%})", markup=False)
-    out_console.print(_sig(result), markup=False)
+                          f"({d['overlap']:.0%})", markup=False, highlight=False)
+    out_console.print(_sig(result), markup=False, highlight=False)
     if json_out:
         write_json(json_out, result)
 
@@ -188,13 +201,13 @@ def mt_cmd(
 
     r = score_mt(hyp, ref, lang, model)
     out_console.print(f"{r['lang']}: chrF++ {r['chrf++']:.2f}  BLEU {r['bleu']:.2f}  ({r['segments']:,} segments)")
-    out_console.print(f"chrF++ {r['chrf_signature']}", markup=False)
-    out_console.print(f"BLEU {r['bleu_signature']}", markup=False)
+    out_console.print(f"chrF++ {r['chrf_signature']}", markup=False, highlight=False)
+    out_console.print(f"BLEU {r['bleu_signature']}", markup=False, highlight=False)
     if reported:
         for e in read_reported(reported):
             if e["lang"] == r["lang"] and e["metric"] in ("chrf++", "bleu") and (not e["model"] or not model or e["model"].lower() in model.lower()):
                 out_console.print(f"reported {e['metric']} {e['value']:g} ({e['source'] or 'no source'}) vs measured "
-                                  f"{r[e['metric']]:.2f}: {r[e['metric']] - e['value']:+.2f}", markup=False)
+                                  f"{r[e['metric']]:.2f}: {r[e['metric']] - e['value']:+.2f}", markup=False, highlight=False)
     if json_out:
         write_json(json_out, r)
 
@@ -208,7 +221,7 @@ def compare_cmd(
 
     cmp = compare(results, out)
     for lang, v in cmp["verdicts"].items():
-        out_console.print(f"{lang}: {v}", markup=False)
+        out_console.print(f"{lang}: {v}", markup=False, highlight=False)
     err_console.print(f"wrote {out / 'compare.html'} and {out / 'compare.md'}")
 
 
