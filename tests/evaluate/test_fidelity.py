@@ -95,3 +95,22 @@ def test_generations_csv_and_errors(cli, tmp_path):
     r = cli("eval", "fidelity", "--lang", "hau", "--model", "ngram:/nonexistent.lm", empty)
     assert r.exit_code == 2
     assert r.stderr.strip() == f"lugha: error: {empty}: prompt file has no prompts (it is empty or only blank lines)"
+
+
+def test_saved_generations_rescore_and_import_into_review(cli, tmp_path, amharic_generations):
+    f = tmp_path / "gens.jsonl"
+    f.write_text("\n".join(json.dumps(g, ensure_ascii=False) for g in amharic_generations), encoding="utf-8")
+    saved = tmp_path / "saved.jsonl"
+    r = cli("eval", "fidelity", "--lang", "amh", "--generations", f, "--model", "api:some-model",
+            "--save-generations", saved)
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(l) for l in saved.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 5 and rows[1]["line_pass"] is False and rows[0]["model"] == "api:some-model"
+    # the saved file scores the same when read back
+    out = tmp_path / "again.json"
+    assert cli("eval", "fidelity", "--lang", "amh", "--generations", saved, "--json", out).exit_code == 0
+    assert json.loads(out.read_text())["languages"]["amh"]["lpr"] == pytest.approx(0.75)
+    from lugha.review.sampling import import_generations
+
+    batch = import_generations(saved)
+    assert [it["text"] for it in batch.items] == [g["completion"] for g in amharic_generations]

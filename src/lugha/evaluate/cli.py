@@ -109,6 +109,7 @@ def fidelity_cmd(
     min_tokens: int = typer.Option(5, "--min-tokens", min=1, help="Lines shorter than this are not judged (LCB: 5)."),
     lid_model: Optional[Path] = typer.Option(None, "--lid-model", help="A `lugha lid train` model or fastText LID file added to the ensemble."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write lpr/wpr per language and every generation with its labels."),
+    generations_out: Optional[Path] = typer.Option(None, "--save-generations", help="Write the generations as JSONL for `lugha review import --kind generation` (and --generations)."),
 ):
     """Does the model answer in LANG? Line- and word-level pass rates (Language Confusion Benchmark)."""
     from rich.table import Table
@@ -157,6 +158,8 @@ def fidelity_cmd(
     out_console.print(_sig(result), markup=False, highlight=False)
     if json_out:
         write_json(json_out, result)
+    if generations_out:
+        fd.write_generations_jsonl(result, generations_out)
 
 
 @eval_app.command("contamination")

@@ -176,6 +176,23 @@ def read_generations(path: str | Path, default_lang: str | None = None) -> list[
     return out
 
 
+def write_generations_jsonl(result: dict, path: str | Path) -> Path:
+    """One JSON object per generation, in the columns `lugha review import --kind generation` reads
+    (prompt, output, model, lang) and the ones `--generations` reads back (completion, language),
+    with the line labels and pass flags."""
+    from lugha.report import write_text_atomic
+
+    lines = []
+    for i, g in enumerate(result["generations"], 1):
+        lines.append(json.dumps({
+            "id": str(i), "prompt": g["prompt"], "output": g["completion"], "model": result["model"],
+            "lang": g["language"], "completion": g["completion"], "language": g["language"],
+            "lines": g["lines"], "line_pass": g["line_pass"], "word_pass": g["word_pass"],
+            "english_words": g["english_words"],
+        }, ensure_ascii=False))
+    return write_text_atomic(path, "\n".join(lines) + "\n")
+
+
 def fidelity_result(scored: dict, model: str, params: dict, model_sig: dict | None, lid_sig: dict) -> dict:
     sig = base_signature(task="fidelity", model=model, **(model_sig or {}), lid=lid_sig, **params)
     return {"kind": "fidelity", "model": model, **scored, "signature": sig}
