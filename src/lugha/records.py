@@ -69,7 +69,7 @@ def expand_inputs(inputs: list[str | Path]) -> list[Path]:
         if p.is_dir():
             found = sorted(q for q in p.rglob("*") if q.is_file() and str(q).lower().endswith(SUFFIXES))
             if not found:
-                raise LughaError(f"no .txt/.jsonl/.parquet files in directory", path=s)
+                raise LughaError("no .txt/.jsonl/.parquet files in directory", path=s)
             out.extend(found)
         elif p.is_file():
             out.append(p)

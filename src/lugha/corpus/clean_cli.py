@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -10,22 +9,10 @@ import typer
 from rich.console import Console
 
 from lugha.errors import LughaError
+from lugha.progress import count_bar
 
 out_console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
-
-
-def _record_bar(label: str):
-    """Rich progress over records on a TTY; nothing when stderr is not a terminal."""
-    if not sys.stderr.isatty():
-        return None, lambda: None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    prog = Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err_console)
-    task = prog.add_task(label, total=None)
-    prog.start()
-    return (lambda done, total: prog.update(task, completed=done, total=total)), prog.stop
 
 
 def print_clean(res) -> None:
@@ -103,10 +90,10 @@ def register(app: typer.Typer) -> None:
         if out is None:
             raise LughaError("--out DIR is required")
         from lugha.corpus.clean import run_clean
-        from lugha.corpus.cli import progress_bar
+        from lugha.progress import bytes_bar
 
-        acb, aclose = progress_bar("auditing")
-        cb, close = _record_bar("cleaning")
+        acb, aclose = bytes_bar("auditing")
+        cb, close = count_bar("cleaning")
         try:
             res = run_clean(inputs, lang, out, audit_dir=audit, rules_path=rules, pii=pii, fmt=fmt,
                             shard_records=shard_records, workers=workers, text_field=text_field,

@@ -3,40 +3,16 @@
 from __future__ import annotations
 
 import importlib
-import os
-import sys
-import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
 
-from lugha.errors import LughaError
+from lugha.progress import bytes_bar
 
 out_console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
-
-
-def progress_bar(label: str, unit: str = "docs"):
-    """A Rich progress bar with docs/s on a TTY; a no-op callback when stderr is not a terminal.
-
-    Returns (callback(done_bytes, total_bytes, docs), close())."""
-    if not sys.stderr.isatty():
-        return None, lambda: None
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    start = time.perf_counter()
-    prog = Progress(TextColumn(f"[bold]{label}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rate]}"),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=False)
-    task = prog.add_task(label, total=None, rate="")
-    prog.start()
-
-    def update(done: int, total: int, docs: int) -> None:
-        el = max(1e-9, time.perf_counter() - start)
-        prog.update(task, completed=done, total=total, rate=f"{docs:,} {unit} · {docs / el:,.0f} {unit}/s")
-
-    return update, prog.stop
 
 
 def print_audit(result) -> None:
@@ -89,7 +65,7 @@ def register(app: typer.Typer) -> None:
         """Audit a corpus that claims to be LANG: language ID, scripts, quality, duplicates, PII, categories."""
         from lugha.corpus.audit import run_audit
 
-        cb, close = progress_bar("auditing")
+        cb, close = bytes_bar("auditing")
         try:
             result = run_audit(inputs, lang, out, workers=workers, text_field=text_field, id_field=id_field,
                                config_path=config, lid_model=lid_model, engine=engine, ray_address=ray_address,
@@ -111,7 +87,7 @@ def register(app: typer.Typer) -> None:
         made = build_demo_corpus(corpus)
         out_console.print(f"Built {corpus} from gflanguages sample texts: "
                           + ", ".join(f"{v} {k}" for k, v in sorted(made.items())))
-        cb, close = progress_bar("auditing")
+        cb, close = bytes_bar("auditing")
         try:
             result = run_audit([corpus], "tir", out / "audit", workers=workers, progress=cb)
         finally:

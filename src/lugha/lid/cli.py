@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from lugha.errors import LughaError
+from lugha.progress import count_bar
 
 out_console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -33,19 +34,6 @@ def _model(path: Optional[Path]) -> Optional[Path]:
     if path is not None and not path.is_file():
         raise LughaError("language-ID model file not found", path=path)
     return path
-
-
-def _progress(label: str):
-    """(update(done, total), close) drawing a Rich bar when stderr is a terminal; no-ops otherwise."""
-    if not sys.stderr.isatty():
-        return None, lambda: None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    prog = Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err_console)
-    task = prog.add_task(label, total=None)
-    prog.start()
-    return (lambda done, total: prog.update(task, completed=done, total=total)), prog.stop
 
 
 def _print_eval(result: dict) -> None:
@@ -126,7 +114,7 @@ def register(app: typer.Typer) -> None:
         from lugha.lid.evaluate import evaluate
         from lugha.report import write_json, write_text_atomic
 
-        update, close = _progress("evaluating")
+        update, close = count_bar("evaluating")
         try:
             result = evaluate(labeled, lid_model=_model(lid_model), langs=_langs(langs), progress=update)
         finally:

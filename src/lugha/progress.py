@@ -1,0 +1,45 @@
+"""Progress bars for the CLI: Rich on a terminal, nothing when stderr is piped or captured."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Callable
+
+from rich.console import Console
+
+err_console = Console(stderr=True, soft_wrap=True)
+
+Close = Callable[[], None]
+
+
+def count_bar(label: str) -> tuple[Callable[[int, int], None] | None, Close]:
+    """(update(done, total), close) over records."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    prog = Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err_console)
+    task = prog.add_task(label, total=None)
+    prog.start()
+    return (lambda done, total: prog.update(task, completed=done, total=total)), prog.stop
+
+
+def bytes_bar(label: str, unit: str = "docs") -> tuple[Callable[[int, int, int], None] | None, Close]:
+    """(update(done_bytes, total_bytes, items), close), showing items/s."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    start = time.perf_counter()
+    prog = Progress(TextColumn(f"[bold]{label}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rate]}"),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=err_console)
+    task = prog.add_task(label, total=None, rate="")
+    prog.start()
+
+    def update(done: int, total: int, items: int) -> None:
+        el = max(1e-9, time.perf_counter() - start)
+        prog.update(task, completed=done, total=total, rate=f"{items:,} {unit} · {items / el:,.0f} {unit}/s")
+
+    return update, prog.stop
