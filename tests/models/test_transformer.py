@@ -88,3 +88,21 @@ def test_bad_specs_and_files_are_one_line_errors(tmp_path):
         load_model(f"hf:{broken}")
     assert str(e.value).startswith(f"{broken}: cannot load the model:")
     assert "\n" not in str(e.value)
+
+
+def test_cli_bpb_with_hf_folder_and_rolling_windows(cli, tiny, tiny_llama, tmp_path):
+    import json
+    import math
+
+    text = tmp_path / "t.hau.txt"
+    text.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    r = cli("eval", "bpb", "--model", f"hf:{tiny_llama}", text, "--context", "8", "--stride", "4", "--json", out)
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text())
+    expect = tiny.loglik(LINES, context=8, stride=4)
+    nbytes = sum(b for _, b in expect)
+    assert doc["files"][0]["bpb"] == pytest.approx(-sum(n for n, _ in expect) / nbytes / math.log(2), abs=1e-6)
+    assert doc["signature"]["context"] == 8 and doc["signature"]["stride"] == 4
+    r = cli("eval", "bpb", "--model", f"hf:{tiny_llama}", text, "--context", "8", "--stride", "9")
+    assert r.exit_code == 2 and r.stderr.strip() == "lugha: error: --stride must be between 1 and --context (8), got 9"

@@ -10,6 +10,7 @@ in which every token is scored exactly once. ``stride`` tokens are predicted per
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lugha.errors import LughaError
@@ -56,12 +57,16 @@ class TransformerModel:
             kw = {"gguf_file": self.path.name}
             where = str(self.path.parent)
         else:
-            if not self.path.exists():
-                raise LughaError("no such model folder (hub names need a connection)", path=path)
-            self.files = sorted(p for p in self.path.iterdir()
-                                if p.suffix in (".safetensors", ".bin", ".json", ".model"))
             kw = {}
             where = str(self.path)
+            if self.path.is_dir():
+                self.files = sorted(p for p in self.path.iterdir()
+                                    if p.suffix in (".safetensors", ".bin", ".json", ".model"))
+            elif re.fullmatch(r"[\w.-]+/[\w.-]+", path) and not path.startswith((".", "/")):
+                self.files = []  # a hub name: needs a connection (or the local hub cache)
+                where = path
+            else:
+                raise LughaError("no such model folder", path=path)
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         try:
@@ -152,8 +157,11 @@ class TransformerModel:
         sig = {
             "backend": f"{self.backend}:transformers-{transformers.__version__}+torch-{torch.__version__}",
             "arch": self.model.config.model_type,
-            "model_sha256": hash_files(self.files),
-            "size_bytes": sum(p.stat().st_size for p in self.files),
+            # a hub model without local files is identified by its hub commit
+            "model_sha256": hash_files(self.files) if self.files
+            else f"hub:{getattr(self.model.config, '_commit_hash', None)}",
+            "size_bytes": sum(p.stat().st_size for p in self.files) if self.files
+            else sum(p.numel() * p.element_size() for p in self.model.parameters()),
             "n_params": sum(p.numel() for p in self.model.parameters()),
             "device": self.device,
         }
