@@ -67,6 +67,8 @@ def bpb_cmd(
     from lugha.report import write_json
 
     files = expand_inputs(texts)
+    if stride and context and stride > context:  # before a minute of model loading
+        raise LughaError(f"--stride must be between 1 and --context ({context}), got {stride}")
     m = _load(model)
     langs = {str(f): lang for f in files} if lang else None
     if sys.stderr.isatty():

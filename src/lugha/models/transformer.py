@@ -67,7 +67,13 @@ class TransformerModel:
                 where = path
             else:
                 raise LughaError("no such model folder", path=path)
+        import sys
+
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        if not sys.stderr.isatty():  # quiet when piped: no loading bars in logs
+            hf_logging.disable_progress_bar()
 
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(where, **kw)
