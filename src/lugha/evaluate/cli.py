@@ -87,8 +87,11 @@ def bpb_cmd(
         t.add_row(r["file"], r["lang"], f"{r['documents']:,}", f"{r['bytes']:,}", f"{r['bpb']:.4f}",
                   f"{r['ci95'][0]:.3f}–{r['ci95'][1]:.3f}",
                   f"{r['bytes_per_second']:,.0f}" if r["bytes_per_second"] else "")
-    if len(result["files"]) > 1:
-        for lang_code, v in result["languages"].items():
+    per_lang_files = {}
+    for r in result["files"]:
+        per_lang_files[r["lang"]] = per_lang_files.get(r["lang"], 0) + 1
+    for lang_code, v in result["languages"].items():
+        if per_lang_files.get(lang_code, 0) > 1:  # a pooled row only where it adds something
             t.add_row("[bold]all[/]", lang_code, f"{v['documents']:,}", f"{v['bytes']:,}", f"[bold]{v['bpb']:.4f}[/]",
                       f"{v['ci95'][0]:.3f}–{v['ci95'][1]:.3f}", "")
     out_console.print(t)
