@@ -113,8 +113,9 @@ class HeliportBackend:
     def predict(self, texts, candidates=None):
         out = []
         if candidates is None:
-            for lab, conf in self._h.par_identify_with_score(texts) if len(texts) > 64 else \
-                    (self._h.identify_with_score(t) for t in texts):
+            # one thread: lugha parallelises over shards, one worker per core (heliport's own
+            # par_identify would spread each worker over every core and oversubscribe them)
+            for lab, conf in map(self._h.identify_with_score, texts):
                 lab = iso(lab)
                 out.append((lab, 1.0 - math.exp(-max(0.0, conf)) if lab != UNDETERMINED else 0.0))
             return out
