@@ -60,7 +60,7 @@ def test_arithmetic_with_a_fixed_identifier():
         {"completion": "one two three four five\nsix seven eight nine ten", "language": "tir"},
         {"completion": "one two three four five\nthe cat sat on the mat", "language": "tir"},
         {"completion": "a b c\nd e", "language": "tir"},
-        {"completion": "ሰላም ሰላም ሰላም ሰላም ሰላም", "language": "tir"},
+        {"completion": "ሰላም ከመይ ኣለኻ ጽቡቕ እየ", "language": "tir"},
     ]
     m = score_generations(rows, ident)["languages"]["tir"]
     assert m["lpr"] == pytest.approx(2 / 3)
@@ -114,3 +114,20 @@ def test_saved_generations_rescore_and_import_into_review(cli, tmp_path, amharic
 
     batch = import_generations(saved)
     assert [it["text"] for it in batch.items] == [g["completion"] for g in amharic_generations]
+
+
+def test_decoding_loops_are_repetition_not_drift():
+    from lugha.evaluate.fidelity import is_repetition
+
+    assert is_repetition("ta ta ta ta ta ta ta ta ta ta") and is_repetition("su da su da su da su da su da su da")
+    assert not is_repetition("Gwamnati ta ce za ta gina sababbin makarantu")
+    seen = []
+
+    def ident(texts, target):
+        seen.extend(texts)
+        return ["eng"] * len(texts)
+
+    rows = [{"completion": "da da da da da da da da\nThe cat sat on the mat today", "language": "hau"}]
+    m = score_generations(rows, ident)["languages"]["hau"]
+    assert seen == ["The cat sat on the mat today"]  # the loop never reaches language ID
+    assert m["line_share"] == {"repetition": 0.5, "eng": 0.5} and m["lpr"] == 0.0

@@ -9,7 +9,9 @@ language ID (lugha.lid), which covers our languages offline:
 - word-level pass rate (WPR): among line-level-correct responses, the share with no English word.
   As in LCB it is defined for targets not usually written in Latin script, where an English word shows as
   a Latin-script word (2+ letters); for Latin-script targets it is None;
-- the share of judged lines identified as each language ("drift to English: 31%").
+- the share of judged lines identified as each language ("drift to English: 31%"). A line of
+  repeated tokens (fewer than 30% distinct: a decoding loop) is labelled ``repetition`` instead
+  of being given to language ID, which labels such loops at random; it fails the line check.
 
 Every generation is kept with its line labels, so the review app can import it.
 """
@@ -27,6 +29,15 @@ from lugha.report import base_signature
 
 LATIN_WORD = regex.compile(r"\b\p{Latin}{2,}\b")
 WORD_CHAR = regex.compile(r"\p{L}")
+
+
+REPETITION = "repetition"
+
+
+def is_repetition(line: str, min_distinct_share: float = 0.3) -> bool:
+    """A line of >= 5 tokens of which fewer than 30% are distinct: a decoding loop."""
+    toks = line.lower().split()
+    return len(toks) >= 5 and len(set(toks)) / len(toks) < min_distinct_share
 
 
 def split_lines(text: str) -> list[str]:
@@ -64,7 +75,12 @@ def score_generations(rows: list[dict], identify, min_tokens: int = 5) -> dict:
             for j, ln in enumerate(split_lines(r["completion"])):
                 if len(ln.split()) >= min_tokens:
                     judged_lines.append((i, j, ln))
-        labels = identify([t for _, _, t in judged_lines], lang) if judged_lines else []
+        # A degenerate loop ("ta ta ta ...") is in no language; language ID would give it a random
+        # label and inflate "drift". It is labelled REPETITION and fails the line check.
+        loops = [is_repetition(t) for _, _, t in judged_lines]
+        to_identify = [t for (_, _, t), rep in zip(judged_lines, loops) if not rep]
+        found = iter(identify(to_identify, lang) if to_identify else [])
+        labels = [REPETITION if rep else next(found) for rep in loops]
         per_item: dict[int, list[tuple[str, str]]] = {}
         for (i, _, ln), lab in zip(judged_lines, labels):
             per_item.setdefault(i, []).append((ln, lab))
