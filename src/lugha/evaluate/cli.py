@@ -35,17 +35,9 @@ class _nullctx:
 
 
 def _sig(result: dict) -> str:
-    from lugha.report import signature_string
+    from lugha.evaluate.compare import compact_signature
 
-    sig = dict(result["signature"])
-    # hashes of every file are in the JSON; the printed line keeps it short
-    for k in ("text_sha256", "test_sha256", "train_sha256"):
-        if isinstance(sig.get(k), dict):
-            sig[k] = f"{len(sig[k])} files"
-    for k, v in sig.items():
-        if k.endswith("_sha256") and isinstance(v, str):
-            sig[k] = v[:12]
-    return signature_string(sig)
+    return compact_signature(result["signature"])
 
 
 @eval_app.command("bpb")

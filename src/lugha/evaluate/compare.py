@@ -17,6 +17,21 @@ def model_name(spec: str) -> str:
     return f"{stem} ({backend})" if path else spec
 
 
+def compact_signature(sig: dict) -> str:
+    """signature_string with per-file hash maps counted and hashes cut to 12 hex digits (the JSON
+    keeps them whole)."""
+    from lugha.report import signature_string
+
+    sig = dict(sig)
+    for k, v in sig.items():
+        if k.endswith("_sha256"):
+            if isinstance(v, dict):
+                sig[k] = f"{len(v)} files"
+            elif isinstance(v, str):
+                sig[k] = v[:12]
+    return signature_string(sig)
+
+
 def load_results(paths: list[str | Path]) -> dict:
     from lugha.evaluate.mt import read_reported
 
@@ -142,7 +157,7 @@ def render(cmp: dict, signatures: list[dict]) -> tuple[str, str]:
     """(html, markdown)."""
     from markupsafe import escape
 
-    from lugha.report import bar_chart, md_table, page, signature_string
+    from lugha.report import bar_chart, md_table, page
 
     table_rows = [[_cell(k, r.get(k)) for k, _ in COLUMNS] for r in cmp["rows"]]
     headers = [h for _, h in COLUMNS]
@@ -162,7 +177,7 @@ def render(cmp: dict, signatures: list[dict]) -> tuple[str, str]:
         md += ["", "## Contamination", ""]
         md += [f"- {c['dirty']} of {c['test_documents']} test documents overlap the training corpus "
                f"({c['contaminated_share']:.1%})" for c in cmp["contamination"]]
-    sigs = [signature_string(s) for s in signatures]
+    sigs = [compact_signature(s) for s in signatures]
     md += ["", "## Signatures", ""] + [f"- `{s}`" for s in sigs]
 
     def html_table(h, rs):
