@@ -74,3 +74,29 @@ def test_batch_minhash_equals_datasketch_value_for_value():
         assert (m.hashvalues == sig).all()
     assert sigs[2] is None
     assert batch_bands(sigs, p) == [bands_of(sigs[0], p), bands_of(sigs[1], p), None]
+
+
+def test_batch_minhash_equals_datasketch_across_chunks():
+    """Texts are hashed in chunks joined end to end: no shingle may straddle two texts, whatever
+    their lengths (exactly min_chars, long, short ones skipped in between, several chunks)."""
+    import random
+
+    from datasketch import MinHash
+
+    from lugha.corpus.dedup import minhash_signatures, shingle_hash
+
+    p = DedupParams()
+    rng = random.Random(7)
+    alphabet = "abcdeሀለሐመሠረሰ ابتث "
+    texts = []
+    for i in range(101):
+        n = rng.choice([3, p.min_chars - 1, p.min_chars, p.min_chars + 1, 60, 400])
+        texts.append("".join(rng.choice(alphabet) for _ in range(n)))
+    sigs = minhash_signatures(texts, p)
+    for t, sig in zip(texts, sigs):
+        if len(t) < p.min_chars:
+            assert sig is None
+            continue
+        m = MinHash(num_perm=p.num_perm, seed=p.seed, scheme="affine32", hashfunc=shingle_hash)
+        m.update_batch({t[i:i + 5] for i in range(len(t) - 4)})
+        assert (m.hashvalues == sig).all()

@@ -91,23 +91,28 @@ def minhash_signatures(norms: list[str], params: DedupParams) -> list[np.ndarray
 
     Equal, value for value, to datasketch.MinHash(num_perm, seed, scheme="affine32",
     hashfunc=shingle_hash) updated with the set of character shingles (tested), but computed with
-    array operations over a whole batch instead of one Python call per shingle."""
+    array operations over a whole batch instead of one Python call per shingle: the texts of a chunk
+    are joined and hashed in one rolling pass, and windows that straddle two texts are dropped."""
     k = params.shingle_chars
     a, b = _permutations(params.num_perm, params.seed)
     out: list[np.ndarray | None] = [None] * len(norms)
     keep = [i for i, t in enumerate(norms) if len(t) >= max(params.min_chars, k)]
-    for chunk_start in range(0, len(keep), 128):  # bound the (shingles x num_perm) matrix
-        idx = keep[chunk_start:chunk_start + 128]
-        parts, starts, pos = [], [], 0
-        for i in idx:
-            codes = np.frombuffer(norms[i].encode("utf-32-le"), dtype=np.uint32)
-            parts.append(_shingle_hashes(codes, k))
-            starts.append(pos)
-            pos += len(parts[-1])
-        hv = _fmix32(np.concatenate(parts))
+    # 32 texts per chunk keeps the (shingles x num_perm) matrix within the CPU cache (~2 MB)
+    for chunk_start in range(0, len(keep), 32):
+        idx = keep[chunk_start:chunk_start + 32]
+        texts = [norms[i] for i in idx]
+        lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+        codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+        h = _shingle_hashes(codes, k)  # every window of the joined text, straddling ones too
+        offsets = np.concatenate(([0], np.cumsum(lens)[:-1]))
+        windows = lens - k + 1  # per text, >= 1 since len >= k
+        starts = np.concatenate(([0], np.cumsum(windows)[:-1]))
+        take = np.repeat(offsets - starts, windows) + np.arange(int(windows.sum()))
+        hv = _fmix32(h[take])
         with np.errstate(over="ignore"):
-            phv = hv[:, None] * a[None, :] + b[None, :]
-        sigs = np.minimum.reduceat(phv, np.asarray(starts), axis=0)
+            phv = hv[:, None] * a[None, :]
+            phv += b[None, :]
+        sigs = np.minimum.reduceat(phv, starts, axis=0)
         for i, row in zip(idx, sigs):
             out[i] = row
     return out
