@@ -100,3 +100,47 @@ def test_batch_minhash_equals_datasketch_across_chunks():
         m = MinHash(num_perm=p.num_perm, seed=p.seed, scheme="affine32", hashfunc=shingle_hash)
         m.update_batch({t[i:i + 5] for i in range(len(t) - 4)})
         assert (m.hashvalues == sig).all()
+
+
+def test_cluster_equals_union_find_on_random_collisions():
+    """The array-based cluster step gives what a plain union-find gives (earlier index as root),
+    on random exact hashes and band collisions with long chains across bands."""
+    import numpy as np
+
+    from lugha.corpus.dedup import cluster
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    exact = rng.integers(0, 300, n).astype(np.int64)
+    exact[rng.random(n) < 0.3] = 0  # no exact hash (too short)
+    bands = [(np.nonzero(rng.random(n) < 0.8)[0], rng.integers(0, 1500, n)) for _ in range(4)]
+    bands = [(idx, h[idx]) for idx, h in bands]
+
+    parent = list(range(n))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union_runs(keys, idx):
+        first = {}
+        for k, i in zip(keys.tolist(), idx.tolist()):
+            if k in first:
+                ra, rb = find(first[k]), find(i)
+                parent[max(ra, rb)] = min(ra, rb)
+            else:
+                first[k] = i
+
+    has = exact != 0
+    union_runs(exact[has], np.arange(n)[has])
+    for idx, h in bands:
+        union_runs(h, idx)
+    want = np.array([find(i) for i in range(n)])
+    root, kind = cluster(n, exact, iter(bands))
+    assert (root == want).all()
+    assert 0 < (kind == 1).sum() and 0 < (kind == 2).sum()
+    dup = root != np.arange(n)
+    assert ((kind > 0) == dup).all()
+    assert (exact[dup & (kind == 1)] == exact[root[dup & (kind == 1)]]).all()

@@ -3,7 +3,7 @@
 Two stages, as datatrove's multi-stage MinHash: per shard, each document gets an exact-hash and
 `bands` band hashes (no state kept between documents); then a cluster step groups equal band hashes
 one band at a time across all shards (a sort per band: memory is 16 bytes x documents, never the
-signatures themselves) and joins matches with union-find. Every duplicate points at the first
+signatures themselves) and joins matches as connected components. Every duplicate points at the first
 document of its cluster in input order.
 """
 
@@ -161,38 +161,34 @@ def band_hashes(norm: str, params: DedupParams) -> list[int] | None:
     return None if sig is None else bands_of(sig, params)
 
 
-class UnionFind:
-    def __init__(self, n: int):
-        self.parent = np.arange(n, dtype=np.int64)
-
-    def find(self, x: int) -> int:
-        p = self.parent
-        root = x
-        while p[root] != root:
-            root = p[root]
-        while p[x] != root:
-            p[x], x = root, p[x]
-        return int(root)
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:  # the smaller index (earlier in input order) stays the root
-            if ra < rb:
-                self.parent[rb] = ra
-            else:
-                self.parent[ra] = rb
-
-
-def _union_equal_runs(uf: UnionFind, keys: np.ndarray, idx: np.ndarray) -> None:
-    """Union every run of equal keys (ignoring missing ones) into one set."""
+def _equal_run_pairs(keys: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) index pairs joining neighbours in every run of equal keys (a chain per run)."""
     if len(keys) < 2:
-        return
+        return np.empty(0, np.int64), np.empty(0, np.int64)
     order = np.argsort(keys, kind="stable")
     k = keys[order]
     i = idx[order]
     same = np.nonzero(k[1:] == k[:-1])[0]
-    for j in same:
-        uf.union(int(i[j]), int(i[j + 1]))
+    return i[same], i[same + 1]
+
+
+def _merge_components(label: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Join the components of a and b; every document's label is the smallest index of its
+    component (what union-find gives when the earlier document stays the root)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    la, lb = label[a], label[b]
+    diff = la != lb
+    if not diff.any():
+        return label
+    n = len(label)
+    la, lb = la[diff], lb[diff]
+    graph = coo_matrix((np.ones(len(la), dtype=np.int8), (la, lb)), shape=(n, n)).tocsr()
+    _, comp = connected_components(graph, directed=False)
+    smallest = np.full(comp.max() + 1, n, dtype=np.int64)
+    np.minimum.at(smallest, comp, np.arange(n, dtype=np.int64))
+    return smallest[comp[label]]
 
 
 def cluster(n: int, exact: np.ndarray, bands_iter) -> tuple[np.ndarray, np.ndarray]:
@@ -201,14 +197,17 @@ def cluster(n: int, exact: np.ndarray, bands_iter) -> tuple[np.ndarray, np.ndarr
     n: documents (global index = input order); exact: int64 exact hashes (0 = not applicable);
     bands_iter: yields, per band, (indices, hashes) arrays for documents that have band hashes.
     Returns (root, kind): root[i] = index of the first document of i's cluster (i itself if
-    unique or first); kind[i] = 0 none/first, 1 exact duplicate of its root, 2 near duplicate."""
-    uf = UnionFind(n)
-    has = exact != 0
+    unique or first); kind[i] = 0 none/first, 1 exact duplicate of its root, 2 near duplicate.
+
+    Connected components over the pairs that share a key, one band at a time (array operations in
+    scipy, no Python loop per pair): memory stays a few arrays of n integers."""
     idx_all = np.arange(n, dtype=np.int64)
-    _union_equal_runs(uf, exact[has], idx_all[has])
+    root = idx_all.copy()
+    has = exact != 0
+    root = _merge_components(root, *_equal_run_pairs(exact[has], idx_all[has]))
     for idx, hashes in bands_iter:
-        _union_equal_runs(uf, np.asarray(hashes, dtype=np.int64), np.asarray(idx, dtype=np.int64))
-    root = np.array([uf.find(i) for i in range(n)], dtype=np.int64)
+        pairs = _equal_run_pairs(np.asarray(hashes, dtype=np.int64), np.asarray(idx, dtype=np.int64))
+        root = _merge_components(root, *pairs)
     kind = np.zeros(n, dtype=np.int8)
     dup = root != idx_all
     kind[dup] = np.where(exact[dup] == exact[root[dup]], 1, 2)
