@@ -202,6 +202,14 @@ def audit_shard(shard: Shard, ctx: AuditContext) -> dict:
     return stats
 
 
+row_cols = ("source", "doc_id", "line", "category", "lang", "lang_score", "script", "script_match",
+            "url", "text", "exact_hash", "bands", "error")
+# quality signals stored as they are computed (document_signals keys = annotation columns)
+signal_cols = ("chars", "words", "script_share", "letter_share", "digit_share", "punct_share", "symbol_share",
+               "dup_line_frac", "top_2gram_frac", "dup_5gram_frac", "boilerplate", "pii", "pii_email",
+               "pii_phone", "pii_ip", "pii_url")
+
+
 def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends, schema, stats) -> pa.Table:
     cols: dict[str, list] = {f.name: [] for f in schema}
     good = [it for it in batch if isinstance(it, Record)]
@@ -227,25 +235,22 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
         s = document_signals(it.text, lang, boiler, region)
         cat = categorize(s, p.lang, p.score, lang, cats_cfg)
         norm = next(norms_it)
-        sg = next(sigs)
         row = {
             "source": it.source, "doc_id": it.id, "line": it.line, "category": cat,
             "lang": p.lang, "lang_score": float(p.score), "script": s["script"],
             "script_match": s["script_share"] >= cats_cfg["min_script_share"],
             "url": it.meta.get("url"), "text": it.text,
             "exact_hash": exact_hash(norm) if norm else 0,
-            "bands": sg,
-            **{k: s[k] for k in ("chars", "words", "script_share", "letter_share", "digit_share",
-                                 "punct_share", "symbol_share", "dup_line_frac", "top_2gram_frac",
-                                 "dup_5gram_frac", "boilerplate", "pii", "pii_email", "pii_phone",
-                                 "pii_ip", "pii_url")},
+            "bands": next(sigs), "error": None,
         }
+        for name in row_cols:
+            cols[name].append(row[name])
+        for name in signal_cols:
+            cols[name].append(s[name])
         for b in backends:
             lab, score = p.votes.get(b, ("und", 0.0))
-            row[f"lid_{b}"] = lab
-            row[f"lid_{b}_score"] = float(score)
-        for name in cols:
-            cols[name].append(row.get(name))
+            cols[f"lid_{b}"].append(lab)
+            cols[f"lid_{b}_score"].append(float(score))
         _count(stats, row, s, cat)
     return pa.Table.from_pydict(cols, schema=schema)
 

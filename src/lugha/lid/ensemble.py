@@ -76,6 +76,7 @@ class Identifier:
         self.backend_names = [b.name for b in self.backends]
         self._scripts: dict[str, frozenset[str]] = {}
         self._emit_cache: dict[tuple[str, str], bool] = {}
+        self._plans: dict[tuple[str, ...], tuple] = {}
 
     def _script_set(self, code: str) -> frozenset[str]:
         if code not in self._scripts:
@@ -108,6 +109,35 @@ class Identifier:
         if not texts:
             return []
         per_backend = [b.predict(texts, self.candidates) for b in self.backends]
+        names = self.backend_names
+        out = []
+        for i in range(len(texts)):
+            labs = tuple(pb[i][0] for pb in per_backend)
+            plan = self._plans.get(labs)
+            if plan is None:
+                if len(self._plans) > 100_000:  # bound memory on pathological label variety
+                    self._plans.clear()
+                plan = self._plans[labs] = self._plan(labs)
+            shown, abstained, options = plan
+            scores = [float(pb[i][1]) for pb in per_backend]
+            votes = {n: (lab, round(sc, 4)) for n, lab, sc in zip(names, shown, scores)}
+            if not options:
+                out.append(Prediction(UNDETERMINED, 0.0, votes, abstained))
+                continue
+            best = None
+            for lab, final, named, n_able, individual in options:
+                support = sum(scores[j] for j in named) / (1 + n_able)
+                key = (round(support, 9), individual, len(named), lab)
+                if best is None or key > best[0]:
+                    best = (key, final, named, n_able)
+            _, final, named, n_able = best
+            score = (sum(scores[j] for j in named) / len(named)) * (len(named) / n_able)
+            out.append(Prediction(final, round(score, 4), votes, abstained))
+        return out
+
+    def _plan(self, labs: tuple[str, ...]):
+        """Everything the vote needs that depends only on the backends' labels, not their scores
+        (rules 1-4 above); cached per label combination, which repeats across a corpus."""
         target = self.target
         # rule 2: languages a backend must not vote against when it cannot emit them
         protected = frozenset(([target.code] if target is not None else []) + sorted(self.candidates or ()))
@@ -116,44 +146,30 @@ class Identifier:
         # UDHR-trained model's label as well let its Nguni mistakes silence backends (Zulu news
         # called Zulu 0.95 without the model, 0.90 with).
         user = len(self.backends) - 1 if self._has_user_model and not protected else None
-        out = []
-        for i in range(len(texts)):
-            votes: dict[str, tuple[str, float]] = {}
-            voting: list[tuple[int, str, float]] = []
-            abstained = []
-            # the user model decides for its languages: its label is protected too
-            user_lab = per_backend[user][i][0] if user is not None else UNDETERMINED
-            here = protected | {user_lab} if user_lab != UNDETERMINED else protected
-            for j, b in enumerate(self.backends):
-                lab, score = per_backend[j][i]
-                if target is not None and same_language(lab, target.code):
-                    lab = target.code
-                votes[b.name] = (lab, round(float(score), 4))
-                if lab == UNDETERMINED:
-                    abstained.append(b.name)
-                    continue
-                if here and j != user and self._script_set(lab) & self._blind_scripts(j, here):
-                    abstained.append(b.name)
-                    continue
-                voting.append((j, lab, float(score)))
-            out.append(self._decide(voting, votes, tuple(abstained)))
-        return out
-
-    def _decide(self, voting, votes, abstained) -> Prediction:
-        if not voting:
-            return Prediction(UNDETERMINED, 0.0, votes, abstained)
-        best = None
-        for lab in {lab for _, lab, _ in voting}:
-            named = [s for _, l2, s in voting if l2 == lab or same_language(l2, lab)]
-            able = sum(1 for j, _, _ in voting if self._can_emit(self.backends[j], lab))
-            n_able = max(able, len(named))
-            support = sum(named) / (1 + n_able)
+        user_lab = labs[user] if user is not None else UNDETERMINED
+        here = protected | {user_lab} if user_lab != UNDETERMINED else protected
+        shown: list[str] = []
+        voting: list[tuple[int, str]] = []
+        abstained = []
+        for j, b in enumerate(self.backends):
+            lab = labs[j]
+            if target is not None and same_language(lab, target.code):
+                lab = target.code
+            shown.append(lab)
+            if lab == UNDETERMINED:
+                abstained.append(b.name)
+                continue
+            if here and j != user and self._script_set(lab) & self._blind_scripts(j, here):
+                abstained.append(b.name)
+                continue
+            voting.append((j, lab))
+        options = []
+        for lab in sorted({lab for _, lab in voting}):
+            named = tuple(j for j, l2 in voting if l2 == lab or same_language(l2, lab))
+            able = sum(1 for j, _ in voting if self._can_emit(self.backends[j], lab))
             individual = macrolanguage_of(lab) is not None or canonical(lab) == lab
-            key = (round(support, 9), individual, len(named), lab)
-            if best is None or key > best[0]:
-                best = (key, lab, named, n_able)
-        _, lab, named, n_able = best
-        if canonical(lab) != lab and not any(l2 != lab and same_language(l2, lab) for _, l2, _ in voting):
-            lab = canonical(lab)  # 'swa' alone -> 'swh'; but 'kur' next to 'ckb' votes stays 'kur'
-        score = (sum(named) / len(named)) * (len(named) / n_able)
-        return Prediction(lab, round(score, 4), votes, abstained)
+            final = lab
+            if canonical(lab) != lab and not any(l2 != lab and same_language(l2, lab) for _, l2 in voting):
+                final = canonical(lab)  # 'swa' alone -> 'swh'; but 'kur' next to 'ckb' votes stays 'kur'
+            options.append((lab, final, named, max(able, len(named)), individual))
+        return tuple(shown), tuple(abstained), tuple(options)
