@@ -134,7 +134,16 @@ def document_signals(text: str, lang: Lang, boiler: sig.Boilerplate, region: str
 
 # ---- one shard --------------------------------------------------------------------------------
 
-def _schema(backends: list[str]) -> pa.Schema:
+SHARD_FORMAT = 2  # 2: one int64 column per LSH band (1: a list column of all bands)
+
+
+def band_column(b: int) -> str:
+    """Shard column holding LSH band b's hash: one int64 column per band, so the global step reads
+    8 bytes per document for each band instead of decoding every band's list each time."""
+    return f"band_{b:02d}"
+
+
+def _schema(backends: list[str], bands: int) -> pa.Schema:
     fields = [
         ("source", pa.string()), ("doc_id", pa.string()), ("line", pa.int64()),
         ("category", pa.string()), ("lang", pa.string()), ("lang_score", pa.float32()),
@@ -150,11 +159,14 @@ def _schema(backends: list[str]) -> pa.Schema:
     for b in backends:
         fields += [(f"lid_{b}", pa.string()), (f"lid_{b}_score", pa.float32())]
     fields += [("url", pa.string()), ("error", pa.string()), ("text", pa.string()),
-               ("exact_hash", pa.int64()), ("bands", pa.list_(pa.int64()))]
+               ("exact_hash", pa.int64())]
+    fields += [(band_column(b), pa.int64()) for b in range(bands)]
     return pa.schema(fields)
 
 
-FINAL_DROP = ("exact_hash", "bands")
+def _internal_columns(schema: pa.Schema) -> list[str]:
+    """Shard-only columns dropped from the final annotations: the exact hash and the band hashes."""
+    return [n for n in schema.names if n == "exact_hash" or n.startswith("band_")]
 
 
 def _new_stats() -> dict:
@@ -181,7 +193,7 @@ def audit_shard(shard: Shard, ctx: AuditContext) -> dict:
     region = region_for(lang.code)
     ident = _identifier(ctx)
     backends = list(ident.backend_names)
-    schema = _schema(backends)
+    schema = _schema(backends, params.bands)
     stats = _new_stats()
     stats["bytes"] = (shard.end if shard.end >= 0 else os.path.getsize(shard.path)) - shard.start
     tmp = out.tmp_path("parquet")
@@ -203,7 +215,7 @@ def audit_shard(shard: Shard, ctx: AuditContext) -> dict:
 
 
 row_cols = ("source", "doc_id", "line", "category", "lang", "lang_score", "script", "script_match",
-            "url", "text", "exact_hash", "bands", "error")
+            "url", "text", "exact_hash", "error")
 # quality signals stored as they are computed (document_signals keys = annotation columns)
 signal_cols = ("chars", "words", "script_share", "letter_share", "digit_share", "punct_share", "symbol_share",
                "dup_line_frac", "top_2gram_frac", "dup_5gram_frac", "boilerplate", "pii", "pii_email",
@@ -216,6 +228,7 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
     preds = iter(ident.identify([r.text for r in good]) if good else [])
     norms = [normalise(r.text) for r in good]
     sigs = iter(batch_bands(minhash_signatures(norms, params), params))
+    n_bands = params.bands
     norms_it = iter(norms)
     for it in batch:
         src = stats["by_source"].setdefault(it.source, {"records": 0, "unreadable": 0})
@@ -241,12 +254,15 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
             "script_match": s["script_share"] >= cats_cfg["min_script_share"],
             "url": it.meta.get("url"), "text": it.text,
             "exact_hash": exact_hash(norm) if norm else 0,
-            "bands": next(sigs), "error": None,
+            "error": None,
         }
+        bands = next(sigs)
         for name in row_cols:
             cols[name].append(row[name])
         for name in signal_cols:
             cols[name].append(s[name])
+        for b in range(n_bands):
+            cols[band_column(b)].append(bands[b] if bands is not None else None)
         for b in backends:
             lab, score = p.votes.get(b, ("und", 0.0))
             cols[f"lid_{b}"].append(lab)
@@ -352,7 +368,8 @@ def run_audit(inputs: list[str | Path], lang: str, out_dir: str | Path | None = 
     import hashlib
     import json
 
-    params_key = hashlib.sha256(json.dumps({"cfg": cfg, "lang": target.code, "tf": text_field,
+    # SHARD_FORMAT in the key: shards left by an older layout are recomputed, never mixed in
+    params_key = hashlib.sha256(json.dumps({"format": SHARD_FORMAT, "cfg": cfg, "lang": target.code, "tf": text_field,
                                             "idf": id_field, "lid": str(lid_model), "in": hashes},
                                            sort_keys=True).encode()).hexdigest()[:16]
     ctx = AuditContext(target.tag, cfg, str(out / WORK), text_field, id_field,
@@ -413,32 +430,16 @@ def _deduplicate(shard_files: list[Path], n: int, out: Path) -> dict:
 
     def bands():
         # One band at a time across all shards: memory stays at 16 bytes per document.
-        first = pq.read_table(shard_files[0], columns=["bands"]) if shard_files else None
-        nb = 0
-        if first is not None:
-            for v in first.column("bands").to_pylist():
-                if v:
-                    nb = len(v)
-                    break
-        if nb == 0:
-            for f in shard_files[1:]:
-                for v in pq.read_table(f, columns=["bands"]).column("bands").to_pylist():
-                    if v:
-                        nb = len(v)
-                        break
-                if nb:
-                    break
-        for b in range(nb):
+        names = pq.read_schema(shard_files[0]).names if shard_files else []
+        for b in range(sum(1 for c in names if c.startswith("band_"))):
             idx_parts, h_parts = [], []
             for f, off in zip(shard_files, offsets):
-                col = pq.read_table(f, columns=["bands"]).column("bands").combine_chunks()
-                valid = np.asarray(col.is_valid().to_numpy(zero_copy_only=False))
+                col = pq.read_table(f, columns=[band_column(b)]).column(0).combine_chunks()
+                valid = col.is_valid().to_numpy(zero_copy_only=False)
                 if not valid.any():
                     continue
-                rows = np.nonzero(valid)[0]
-                vals = pc.list_element(col.filter(pa.array(valid)), b).to_numpy(zero_copy_only=False)
-                idx_parts.append(rows + off)
-                h_parts.append(vals)
+                idx_parts.append(np.flatnonzero(valid) + off)
+                h_parts.append(col.drop_null().to_numpy())
             if idx_parts:
                 yield np.concatenate(idx_parts), np.concatenate(h_parts)
 
@@ -461,7 +462,7 @@ def _deduplicate(shard_files: list[Path], n: int, out: Path) -> dict:
         dup_of = [id_all[j] if d else None for j, d in zip(r, is_dup)]
         dup_src = [src_all[j] if d else None for j, d in zip(r, is_dup)]
         dup_kind = [("exact" if x == 1 else "near") if x else None for x in kd]
-        t = t.drop_columns(list(FINAL_DROP))
+        t = t.drop_columns(_internal_columns(t.schema))
         t = t.append_column("dup_of", pa.array(dup_of, pa.string()))
         t = t.append_column("dup_of_source", pa.array(dup_src, pa.string()))
         t = t.append_column("dup_kind", pa.array(dup_kind, pa.string()))
