@@ -83,7 +83,7 @@ def one_run(engine: str, workers: int, src: str, out: str) -> dict:
         for rg in range(md.num_row_groups):
             for c in range(md.num_columns):
                 col = md.row_group(rg).column(c)
-                if col.path_in_schema.startswith("band_"):
+                if col.path_in_schema.startswith(audit_mod.BAND_PREFIX):
                     band_bytes += col.total_compressed_size
     docs = res.summary["counts"]["total"]
     return {"engine": engine, "workers": workers, "docs": docs, "shards": res.shards, "wall_s": wall,

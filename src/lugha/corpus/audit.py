@@ -137,10 +137,13 @@ def document_signals(text: str, lang: Lang, boiler: sig.Boilerplate, region: str
 SHARD_FORMAT = 2  # 2: one int64 column per LSH band (1: a list column of all bands)
 
 
+BAND_PREFIX = "band_"
+
+
 def band_column(b: int) -> str:
     """Shard column holding LSH band b's hash: one int64 column per band, so the global step reads
     8 bytes per document for each band instead of decoding every band's list each time."""
-    return f"band_{b:02d}"
+    return f"{BAND_PREFIX}{b:02d}"
 
 
 def _schema(backends: list[str], bands: int) -> pa.Schema:
@@ -166,7 +169,7 @@ def _schema(backends: list[str], bands: int) -> pa.Schema:
 
 def _internal_columns(schema: pa.Schema) -> list[str]:
     """Shard-only columns dropped from the final annotations: the exact hash and the band hashes."""
-    return [n for n in schema.names if n == "exact_hash" or n.startswith("band_")]
+    return [n for n in schema.names if n == "exact_hash" or n.startswith(BAND_PREFIX)]
 
 
 def _new_stats() -> dict:
@@ -214,12 +217,12 @@ def audit_shard(shard: Shard, ctx: AuditContext) -> dict:
     return stats
 
 
-row_cols = ("source", "doc_id", "line", "category", "lang", "lang_score", "script", "script_match",
-            "url", "text", "exact_hash", "error")
+ROW_COLUMNS = ("source", "doc_id", "line", "category", "lang", "lang_score", "script", "script_match",
+               "url", "text", "exact_hash", "error")
 # quality signals stored as they are computed (document_signals keys = annotation columns)
-signal_cols = ("chars", "words", "script_share", "letter_share", "digit_share", "punct_share", "symbol_share",
-               "dup_line_frac", "top_2gram_frac", "dup_5gram_frac", "boilerplate", "pii", "pii_email",
-               "pii_phone", "pii_ip", "pii_url")
+SIGNAL_COLUMNS = ("chars", "words", "script_share", "letter_share", "digit_share", "punct_share",
+                  "symbol_share", "dup_line_frac", "top_2gram_frac", "dup_5gram_frac", "boilerplate", "pii",
+                  "pii_email", "pii_phone", "pii_ip", "pii_url")
 
 
 def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends, schema, stats) -> pa.Table:
@@ -257,12 +260,12 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
             "error": None,
         }
         bands = next(sigs)
-        for name in row_cols:
+        for name in ROW_COLUMNS:
             cols[name].append(row[name])
-        for name in signal_cols:
+        for name in SIGNAL_COLUMNS:
             cols[name].append(s[name])
         for b in range(n_bands):
-            cols[band_column(b)].append(bands[b] if bands is not None else None)
+            cols[band_column(b)].append(None if bands is None else bands[b])
         for b in backends:
             lab, score = p.votes.get(b, ("und", 0.0))
             cols[f"lid_{b}"].append(lab)
@@ -431,7 +434,7 @@ def _deduplicate(shard_files: list[Path], n: int, out: Path) -> dict:
     def bands():
         # One band at a time across all shards: memory stays at 16 bytes per document.
         names = pq.read_schema(shard_files[0]).names if shard_files else []
-        for b in range(sum(1 for c in names if c.startswith("band_"))):
+        for b in range(sum(1 for c in names if c.startswith(BAND_PREFIX))):
             idx_parts, h_parts = [], []
             for f, off in zip(shard_files, offsets):
                 col = pq.read_table(f, columns=[band_column(b)]).column(0).combine_chunks()
