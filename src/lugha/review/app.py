@@ -24,7 +24,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
-from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -262,16 +261,5 @@ def create_app(db_path: str | Path, synchronous: str = "NORMAL") -> Starlette:
 
 
 def render_results_page(res: dict) -> str:
-    """A complete self-contained results page (also written by `lugha review results --html`)."""
-    charts = {}
-    for kind, k in res["kinds"].items():
-        strata = list(k["shares"]["strata"])
-        if strata:
-            shares = {v: [k["shares"]["strata"][h]["labels"][v]["share"] or 0.0 for h in strata]
-                      for v in k["values"]}
-            charts[kind] = report.stacked_share_chart(strata, shares, title=k["question"])
-    body = _env.get_template("results_body.html").render(res=res, charts=charts, forms=FORMS,
-                                                         lugha_version=__version__)
-    return report.page("Human review results", Markup(body), res["signature"],
-                       subtitle=f"{res['counts']['labels']} labels on {res['counts']['items']} items "
-                                f"from {res['counts']['reviewers']} reviewers")
+    """The self-contained results page, rendered by the report kit (lugha.review.results)."""
+    return results_mod.render_html(res)

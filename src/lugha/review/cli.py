@@ -161,6 +161,7 @@ def register(app: typer.Typer) -> None:
         project: Path = typer.Argument(..., help="Review project file."),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Write the results as JSON."),
         html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report."),
+        md_out: Optional[Path] = typer.Option(None, "--md", help="Write the same report as Markdown."),
         export: Optional[Path] = typer.Option(None, "--export", help="Every label as .csv or .parquet."),
     ):
         """Human-estimated label shares with Wilson 95% intervals, agreement, audit vs humans."""
@@ -169,7 +170,7 @@ def register(app: typer.Typer) -> None:
 
         from lugha import report
         from lugha.review import store
-        from lugha.review.results import compute, write_export
+        from lugha.review.results import compute, render_html, render_markdown, write_export
 
         conn = store.open_project(project)
         try:
@@ -180,9 +181,9 @@ def register(app: typer.Typer) -> None:
         if json_out:
             report.write_json(json_out, res)
         if html_out:
-            from lugha.review.app import render_results_page
-
-            report.write_text_atomic(html_out, render_results_page(res))
+            report.write_text_atomic(html_out, render_html(res))
+        if md_out:
+            report.write_text_atomic(md_out, render_markdown(res))
         out = Console(highlight=False, soft_wrap=True)
         c = res["counts"]
         out.print(f"{c['labels']} of {c['target_labels']} labels on {c['items']} items from {c['reviewers']} reviewers")
