@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from lugha import __version__
 from lugha.errors import LughaError
+from lugha.corpus.config import read_toml
 from lugha.langs import resolve
 from lugha.records import Unreadable, expand_inputs, read_records, sha256_file
 
@@ -67,17 +68,7 @@ def load_rules(path: str | Path | None = None, pii: str | None = None) -> dict:
     where = str(path) if path is not None else None
     if path is not None:
         p = Path(path)
-        try:
-            user = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise LughaError("rules file not found", path=p) from None
-        except tomllib.TOMLDecodeError as e:
-            # Python < 3.14 only puts the position in the message: "... (at line 3, column 5)"
-            msg = str(getattr(e, "msg", e))
-            at = re.search(r"\s*\(at line (\d+), column \d+\)$", msg)
-            line = getattr(e, "lineno", None) or (int(at.group(1)) if at else None)
-            msg = msg[:at.start()] if at else msg
-            raise LughaError(f"invalid TOML: {msg}", path=p, line=line) from None
+        user = read_toml(p, "rules file")
         for section, values in user.items():
             if section not in rules:
                 raise LughaError(f"unknown section [{section}]; expected one of "
