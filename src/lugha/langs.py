@@ -219,6 +219,9 @@ def resolve(tag: str) -> Lang:
         except LookupError:
             parsed = None
     if parsed is None or not lang_sub or lang_sub not in names:
+        if raw.lower().replace("_", "-").split("-")[0] == UNDETERMINED:
+            raise LughaError(f"{raw!r} means 'undetermined language', which a corpus cannot claim; give the "
+                             "language it should be in (an ISO 639 code such as tir, ha or sw, or a name)")
         raise LughaError(f"unknown language tag {raw!r}; close matches: {', '.join(suggest(raw)) or 'none'}")
     iso = to_iso3(lang_sub)
     code = canonical(iso)
@@ -244,7 +247,9 @@ def suggest(raw: str, n: int = 5) -> list[str]:
     name_index = {v.lower(): k for k, v in names.items()}
     by_name = [name_index[m] for m in difflib.get_close_matches(low, list(name_index), n=n, cutoff=0.6)]
     prefix = [c for c in names if len(c) <= 3 and (low.startswith(c) or c.startswith(low))]
-    seen = list(dict.fromkeys(prefix[:2] + by_code[:3] + by_name))[:n]
+    # never the tag that was just refused (nor another spelling of it)
+    own = {low, to_iso3(low)}
+    seen = [c for c in dict.fromkeys(prefix[:2] + by_code[:3] + by_name) if c not in own and to_iso3(c) not in own][:n]
     return [f"{to_iso3(c)} ({names[c]})" for c in seen]
 
 

@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
             problems = verify_dir(verify)
             if problems:
                 for p in problems:
-                    err_console.print(f"[red]changed[/] {p}", highlight=False)
+                    err_console.print(styled(p, "red"))  # "PATH: missing", "PATH: changed (...)", ...
                 out_console.print(f"{verify}: {len(problems)} problem(s); the output does not match its manifest")
                 raise typer.Exit(1)
             out_console.print(f"{verify}: every shard matches manifest.json")
