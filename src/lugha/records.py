@@ -84,7 +84,17 @@ class Skipped:
 
 
 SKIP_RULE = ("in a directory lugha reads the files named *.txt, *.jsonl, *.jsonl.gz, *.jsonl.zst, *.json.gz, "
-             "*.ndjson and *.parquet; other names are skipped and listed")
+             "*.ndjson and *.parquet; other files are skipped and listed")
+
+
+def skipped_line(skipped: Sequence[Skipped | dict], where: str = "the summary", show: int = 5) -> str | None:
+    """The one console line saying which files of the input directories were not read, and why."""
+    if not skipped:
+        return None
+    items = [s if isinstance(s, Skipped) else Skipped(s["path"], s["reason"]) for s in skipped]
+    head = "; ".join(str(s) for s in items[:show])
+    more = f"; and {len(items) - show} more (all listed in {where})" if len(items) > show else ""
+    return f"skipped {len(items)} file(s) in input directories ({SKIP_RULE}): {head}{more}"
 
 
 def is_clean_output(d: Path) -> bool:
@@ -109,7 +119,7 @@ def _scan_dir(d: Path, skipped: list[Skipped]) -> list[Path]:
             skipped.append(Skipped(str(q), "not a regular file"))
         elif not str(q).lower().endswith(SUFFIXES):
             suffix = "".join(q.suffixes[-2:]) or "no extension"
-            skipped.append(Skipped(str(q), f"not a corpus file name ({suffix}); {SKIP_RULE}"))
+            skipped.append(Skipped(str(q), f"not a corpus file name ({suffix})"))
         else:
             found.append(q)
     return found
@@ -459,16 +469,20 @@ def sha256_file(path: str | Path, bufsize: int = 1 << 20) -> str:
         hit = _hash_cache.get(key)
     if hit:
         return hit
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(bufsize):
-            h.update(chunk)
-    out = h.hexdigest()
+    out = _sha256_uncached(path, bufsize)
     with _hash_lock:
         if len(_hash_cache) > 4096:
             _hash_cache.clear()
         _hash_cache[key] = out
     return out
+
+
+def _sha256_uncached(path: str | Path, bufsize: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(bufsize):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def sha256_files(paths: Sequence[str | Path]) -> str:
