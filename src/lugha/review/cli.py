@@ -151,7 +151,13 @@ def register(app: typer.Typer) -> None:
         if synchronous.lower() not in ("normal", "full"):
             raise LughaError(f"--synchronous must be normal or full, got {synchronous!r}")
         app_ = create_app(project, synchronous)
-        typer.echo(f"lugha review: serving {project} on {_base_url(host, port)} (Ctrl-C stops)", err=True)
+        from lugha.review.security import exposure_warning, listen_urls
+
+        urls = listen_urls(host, port)
+        typer.echo(f"lugha review: serving {project} (Ctrl-C stops) on " + ", ".join(urls), err=True)
+        warning = exposure_warning(host, port)
+        if warning:
+            typer.echo(warning, err=True)
         uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False,
                     server_header=False, date_header=False)
 
