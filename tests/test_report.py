@@ -51,15 +51,20 @@ def test_markdown_makes_links_images_and_html_inert():
 
 
 def test_one_structure_both_formats_and_only():
+    from lugha.signature import Signature
+
+    sig = Signature("audit", {"a.txt": "ab" * 32}, {"lang": "tir"}, {"lid": {"pycld2": "0.42"}})
     rep = Report("T", [Paragraph("both 12,345"), Paragraph("html 1", only="html"),
                        Paragraph("md 2", only="markdown"), Chart(kit.bar_chart(["a", "b"], [1.0, 2.0]))],
-                 signature={"lang": "tir", "inputs": 1})
+                 signature=sig.to_dict())  # as read back from a result's JSON
     md, html = rep.markdown(), rep.html()
     assert "both 12,345" in md and "both 12,345" in html
     assert "md 2" in md and "md 2" not in html and "html 1" in html and "html 1" not in md
     assert "<svg" in html and "<svg" not in md
-    assert md.rstrip().endswith("`lugha:0.1.0|lang:tir|inputs:1`")
-    assert '<p class="sig">lugha:0.1.0|lang:tir|inputs:1</p>' in html
+    line = sig.format(short=True)
+    assert line.startswith("lugha:0.1.0|task:audit|lid:pycld2-0.42|lang:tir|inputs:1@")
+    assert md.rstrip().endswith(f"## Signature\n\n`{line}`")
+    assert f'<h2>Signature</h2><p class="sig">{line}</p>' in html
     assert "default-src 'none'" in html
 
 

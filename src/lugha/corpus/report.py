@@ -8,7 +8,7 @@ from pathlib import Path
 from lugha import report as kit
 from lugha.report import (BulletList, Card, Cards, Chart, Code, Details, Heading, KeyValues, Paragraph, Sample,
                           Status, Strong, Table)
-from lugha.corpus.audit import CATEGORIES, CATEGORY_NAMES
+from lugha.corpus.categories import CATEGORIES, CATEGORY_NAMES
 
 
 def _length_labels(bins: list[int]) -> list[str]:
@@ -145,8 +145,9 @@ def sections(summary: dict, charts: bool = True) -> kit.Report:
 
 
 def _signature(summary: dict):
-    """What the report prints as the signature (the JSON keeps every input hash)."""
-    return summary["signature"] | {"inputs": len(summary["inputs"])}
+    """What the report prints as the signature (the short form counts the inputs and cuts the
+    hashes; the JSON keeps every input hash)."""
+    return summary["signature"]
 
 
 def pct(v: float) -> str:

@@ -272,17 +272,16 @@ class Report:
 
 
 def signature_text(sig: Any) -> str:
-    """The one place a signature becomes text. A `lugha.signature.Signature` (spine) formats itself;
-    until every result carries one, a plain dict goes through the sacrebleu-style signature_string."""
+    """The one place a report turns a signature into text: `lugha.signature.format_signature`
+    (short form), which reads a `Signature` and every signature dict lugha has written. A string is
+    taken as already formatted."""
     if sig is None:
         return ""
     if isinstance(sig, str):
         return sig
-    if hasattr(sig, "format"):
-        return sig.format(short=True)
-    from lugha.report import signature_string
+    from lugha.signature import format_signature
 
-    return signature_string(dict(sig))
+    return format_signature(sig, short=True)
 
 
 def _sigs(sig: Any) -> list[str]:
