@@ -37,6 +37,13 @@ def test_boilerplate_phrases_match_on_word_boundaries():
     assert b.score("A login page\nnatural text") == 0.0  # 'log in' must not match inside 'login'
 
 
+def test_boilerplate_substring_screen_gives_the_same_scores():
+    b = Boilerplate(["all rights reserved", "log in", "haƙƙin mallaka"])
+    assert b.score("Haƙƙin mallaka 2024\nlabari\n\nLOG IN") == 2 / 3
+    assert b.score("no phrase here at all\nnor here") == 0.0
+    assert b.score("reserved rights, all of them") == 0.0
+
+
 def test_pii_kinds_spans_and_masking():
     t = "Andika info@habari.co.tz au piga 0712 345 678; seva 10.0.0.1 https://habari.co.tz/x."
     spans = find_pii(t, region_for("swh"))
@@ -44,6 +51,23 @@ def test_pii_kinds_spans_and_masking():
     assert mask(t, spans) == "Andika <EMAIL> au piga <PHONE>; seva <IP> https://habari.co.tz/x."
     assert find_pii("Mwaka 2023 watu 1,234,567 walihesabiwa.", "TZ") == []  # numbers are not phones
     assert find_pii("Version 1.2.3.4000 and 999.1.1.1", None) == []  # not valid IPv4
+
+
+def test_phone_prefilter_keeps_every_phone_and_skips_digit_heavy_text(monkeypatch):
+    """libphonenumber only runs where a run of 7+ digits with phone punctuation exists; numbers in
+    every usual shape still count, and dates and amounts never reach the (slow) matcher."""
+    from lugha.corpus import pii
+
+    for text, region in (("piga 0712 345 678 leo", "TZ"), ("kira +234 (803) 123-4567.", "NG"),
+                         ("Lambar 0800-970000-10 kyauta ce", "NG"), ("ስልክ 0911-23-45-67 ነው", "ET"),
+                         ("piga 0712.345.678", "TZ"), ("kira (0803) - 123 - 4567 yau", "NG")):
+        assert count_pii(find_pii(text, region))["phone"] == 1, text
+
+    def boom(text, region):
+        raise AssertionError(f"libphonenumber ran on {text!r}")
+
+    monkeypatch.setattr(pii, "_phones", boom)
+    assert find_pii("A shekarar 2019 da 2020, naira 1,250,000 (45%) a ranar 12/10, 3:30 pm.", "NG") == []
 
 
 def test_normalised_text_and_near_duplicate_bands():
