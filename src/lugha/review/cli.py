@@ -180,7 +180,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             report.write_json(json_out, res)
         if html_out:
-            from lugha.review.app import render_results_page
+            from lugha.review.views import render_results_page
 
             report.write_text_atomic(html_out, render_results_page(res))
         out = Console(highlight=False, soft_wrap=True)

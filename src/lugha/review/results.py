@@ -166,6 +166,20 @@ def csv_safe(rows: list[dict]) -> list[dict]:
             for r in rows]
 
 
+def export_csv_bytes(conn: sqlite3.Connection) -> bytes:
+    """Every label as CSV (formula-safe), for the admin page's download."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    rows = csv_safe(export_rows(conn))
+    buf = io.BytesIO()
+    if rows:
+        pcsv.write_csv(pa.Table.from_pylist(rows), buf)
+    return buf.getvalue()
+
+
 def write_export(conn: sqlite3.Connection, path) -> int:
     """CSV or Parquet by file suffix; returns the number of rows written."""
     from pathlib import Path

@@ -12,6 +12,7 @@ shown once, when it is created.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -20,7 +21,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from lugha.errors import LughaError
 from lugha.review.forms import FORMS
@@ -65,6 +66,20 @@ def _sha(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """The one way this module writes: BEGIN IMMEDIATE (take the write lock up front, so a read
+    inside the transaction never has to upgrade and deadlock), COMMIT on success, ROLLBACK on any
+    exception, which propagates. The connection is in autocommit mode (isolation_level=None)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def connect(path: str | Path, synchronous: str = "NORMAL") -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
@@ -86,11 +101,10 @@ def create_project(path: str | Path) -> str | None:
     conn = connect(path)
     token = secrets.token_urlsafe(24)
     conn.executescript(SCHEMA)
-    conn.execute("BEGIN IMMEDIATE")
-    for k, v in (("schema_version", SCHEMA_VERSION), ("admin_token_sha256", _sha(token)),
-                 ("csrf_secret", secrets.token_hex(32)), ("created", str(time.time()))):
-        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (k, v))
-    conn.execute("COMMIT")
+    with transaction(conn):
+        for k, v in (("schema_version", SCHEMA_VERSION), ("admin_token_sha256", _sha(token)),
+                     ("csrf_secret", secrets.token_hex(32)), ("created", str(time.time()))):
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (k, v))
     conn.close()
     return token
 
@@ -118,7 +132,8 @@ def meta(conn: sqlite3.Connection, key: str) -> str | None:
 
 def rotate_admin_token(conn: sqlite3.Connection) -> str:
     token = secrets.token_urlsafe(24)
-    conn.execute("UPDATE meta SET value=? WHERE key='admin_token_sha256'", (_sha(token),))
+    with transaction(conn):
+        conn.execute("UPDATE meta SET value=? WHERE key='admin_token_sha256'", (_sha(token),))
     return token
 
 
@@ -139,8 +154,7 @@ def add_batch(conn: sqlite3.Connection, kind: str, source: str, sha256: str | No
     the batch (a seeded shuffle), placed after any existing items."""
     if kind not in FORMS:
         raise ValueError(kind)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         cur = conn.execute(
             "INSERT INTO batches(kind, source, sha256, params, population, created) VALUES (?,?,?,?,?,?)",
             (kind, source, sha256, json.dumps({**params, "reviewers_per_item": k}, sort_keys=True), json.dumps(population, sort_keys=True),
@@ -153,15 +167,18 @@ def add_batch(conn: sqlite3.Connection, kind: str, source: str, sha256: str | No
                                                                   for f in ITEM_FIELDS]
                                for i, it in enumerate(items)))
         conn.execute("UPDATE counters SET value = value + ? WHERE name='open_items'", (len(items),))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return batch_id
 
 
 def get_item(conn: sqlite3.Connection, item_id: int) -> sqlite3.Row | None:
     return conn.execute("SELECT * FROM items WHERE id=?", (item_id,)).fetchone()
+
+
+def image_for(conn: sqlite3.Connection, reviewer_id: int, item_id: int) -> sqlite3.Row | None:
+    """An item's image bytes and type, only for a reviewer the item is assigned to."""
+    return conn.execute("SELECT i.image, i.image_type FROM items i JOIN assignments a ON a.item_id=i.id "
+                        "WHERE i.id=? AND a.reviewer_id=? AND i.image IS NOT NULL",
+                        (item_id, reviewer_id)).fetchone()
 
 
 # ---- reviewers --------------------------------------------------------------------------------
@@ -178,8 +195,9 @@ def add_reviewer(conn: sqlite3.Connection, name: str) -> str:
         raise LughaError("a reviewer needs a non-empty name")
     token = secrets.token_urlsafe(24)
     try:
-        conn.execute("INSERT INTO reviewers(name, token_sha256, created) VALUES (?,?,?)",
-                     (name, _sha(token), time.time()))
+        with transaction(conn):
+            conn.execute("INSERT INTO reviewers(name, token_sha256, created) VALUES (?,?,?)",
+                         (name, _sha(token), time.time()))
     except sqlite3.IntegrityError:
         raise LughaError(f"a reviewer named {name!r} already exists") from None
     return token
@@ -205,8 +223,7 @@ def current_item(conn: sqlite3.Connection, reviewer_id: int) -> int | None:
     """The item this reviewer should see now: an open claim (resume after reload), else a new claim
     on the first item in queue order that this reviewer has not seen and fewer than k people have
     claimed. Claims are taken in a write transaction, so no item gets more than k reviewers."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         r = conn.execute(
             "SELECT a.item_id FROM assignments a JOIN items i ON i.id=a.item_id "
             "WHERE a.reviewer_id=? AND a.labelled=0 ORDER BY i.position LIMIT 1",
@@ -223,10 +240,6 @@ def current_item(conn: sqlite3.Connection, reviewer_id: int) -> int | None:
                                     "RETURNING n_assigned >= k", (r["item_id"],)).fetchone()[0]
                 if full:
                     conn.execute("UPDATE counters SET value = value - 1 WHERE name='open_items'")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return r["item_id"] if r else None
 
 
@@ -235,8 +248,7 @@ def release_stale_claims(conn: sqlite3.Connection, older_than_s: float, now: flo
     another reviewer can take them (a reviewer who walked away would otherwise hold them forever).
     Returns the number of claims released."""
     cutoff = (time.time() if now is None else now) - older_than_s
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         stale = conn.execute("SELECT item_id, reviewer_id FROM assignments WHERE labelled=0 AND claimed < ?",
                              (cutoff,)).fetchall()
         for item_id, reviewer_id in stale:
@@ -245,10 +257,6 @@ def release_stale_claims(conn: sqlite3.Connection, older_than_s: float, now: flo
                                     "RETURNING n_assigned + 1 >= k", (item_id,)).fetchone()[0]
             if was_full:
                 conn.execute("UPDATE counters SET value = value + 1 WHERE name='open_items'")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return len(stale)
 
 
@@ -277,8 +285,7 @@ def save_label(conn: sqlite3.Connection, reviewer_id: int, item_id: int, label: 
     if bad:
         raise ValueError(f"unknown flag {bad[0]!r}")
     now = time.time()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         if conn.execute("SELECT 1 FROM assignments WHERE item_id=? AND reviewer_id=?",
                         (item_id, reviewer_id)).fetchone() is None:
             raise NotYours(item_id)
@@ -291,10 +298,6 @@ def save_label(conn: sqlite3.Connection, reviewer_id: int, item_id: int, label: 
             "comment=excluded.comment, updated=excluded.updated",
             (item_id, reviewer_id, label, rating, ",".join(flags), comment[:10000], now, now))
         conn.execute("UPDATE assignments SET labelled=1 WHERE item_id=? AND reviewer_id=?", (item_id, reviewer_id))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return new
 
 
