@@ -90,8 +90,11 @@ async def review_page(request: Request, error: str = "", status: int = 200) -> H
     prog = store.progress(conn, rv.id)
     if item_id is None:
         return views.done_page(rv.name, prog)
-    return views.review_page(rv.name, prog, store.get_item(conn, item_id), request.path_params["token"],
-                             _csrf(_secret(request), f"r:{rv.id}:{item_id}"), error=error, status=status)
+    item = store.get_item(conn, item_id)
+    return views.review_page(rv.name, prog, item, store.form_of_batch(conn, item["batch_id"]),
+                             request.path_params["token"], _csrf(_secret(request), f"r:{rv.id}:{item_id}"),
+                             swapped=bool(store.assignment(conn, rv.id, item_id)["swapped"]), error=error,
+                             status=status)
 
 
 async def review_submit(request: Request) -> Response:
@@ -107,10 +110,11 @@ async def review_submit(request: Request) -> Response:
             str(form.get("csrf", "")), _csrf(_secret(request), f"r:{rv.id}:{item_id}")):
         return views.text("CSRF check failed: reload the page", 403)
     try:
-        rating = form.get("rating")
-        store.save_label(_conn(request), rv.id, item_id, str(form.get("label", "")),
-                         rating=str(rating) if rating else None, flags=[str(f) for f in form.getlist("flag")],
-                         comment=str(form.get("comment", "")))
+        item = store.get_item(_conn(request), item_id)
+        if item is None:
+            raise store.NotYours(item_id)
+        answers = _answers(store.form_of_batch(_conn(request), item["batch_id"]), form)
+        store.save_label(_conn(request), rv.id, item_id, answers=answers)
     except store.NotYours:
         # Released after a long pause (`lugha review release`) or never this reviewer's: nothing
         # is written; show their current item instead.
@@ -122,6 +126,27 @@ async def review_submit(request: Request) -> Response:
     # The label is committed; only now is the next item shown (post/redirect/get).
     return RedirectResponse(f"/r/{request.path_params['token']}", status_code=303,
                             headers=views.headers(CSP_REVIEWER))
+
+
+def _answers(form, posted) -> dict:
+    """A posted review form -> {criterion id: answer}. Flags are checkboxes named "flag" (value: the
+    flag's id); a checklist's checkboxes carry the criterion's id as name; every other criterion is
+    posted under its id."""
+    flags = [str(f) for f in posted.getlist("flag")]
+    known = {f.value for f in form.flags}
+    bad = [f for f in flags if f not in known]
+    if bad:
+        raise ValueError(f"unknown flag {bad[0]!r}")
+    out: dict = {}
+    for c in form.criteria:
+        if c.kind == "flag":
+            out[c.id] = "yes" if c.id in flags else "no"
+        elif c.kind == "checklist":
+            out[c.id] = [str(v) for v in posted.getlist(c.id)]
+        else:
+            v = posted.get(c.id)
+            out[c.id] = None if v is None else str(v)
+    return out
 
 
 async def review_image(request: Request) -> Response:

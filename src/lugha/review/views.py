@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse
 
 from lugha import __version__
 from lugha import report
-from lugha.review.forms import FORMS
+from lugha.review.forms import Form
 
 HERE = Path(__file__).resolve().parent
 SHOW_CHARS = 20_000  # longer texts are cut for display (reviewers judge a sample; 1 MB lines stay fast)
@@ -61,12 +61,18 @@ def text_view(value: str | None) -> dict:
             "invisible": any(unicodedata.category(ch) == "Cf" and ch not in BIDI_CONTROLS for ch in shown)}
 
 
-def review_page(reviewer: str, progress: dict, item, token: str, csrf: str, error: str = "",
-                status: int = 200) -> HTMLResponse:
-    form = FORMS[item["kind"]]
+def review_page(reviewer: str, progress: dict, item, form: Form, token: str, csrf: str, swapped: bool = False,
+                error: str = "", status: int = 200) -> HTMLResponse:
+    """One item with its form. An A/B pair is shown as "Answer A" and "Answer B" in this reviewer's
+    positions (``swapped``: the item's B answer is shown first, as A); a blinded form never puts
+    the model, not even its opaque id, in the page."""
+    sides = ()
+    if form.shows == "pair":
+        first, second = (item["text_b"], item["text"]) if swapped else (item["text"], item["text_b"])
+        sides = (("A", text_view(first)), ("B", text_view(second)))
     return html("review.html", status=status, reviewer=reviewer, progress=progress, form=form, item=item,
-                body=text_view(item["text"]), prompt=text_view(item["prompt"]), token=token, csrf=csrf,
-                error=error, title="Review")
+                body=text_view(item["text"]), prompt=text_view(item["prompt"]), sides=sides, token=token,
+                csrf=csrf, error=error, title="Review")
 
 
 def done_page(reviewer: str, progress: dict) -> HTMLResponse:
@@ -88,7 +94,7 @@ def render_results_page(res: dict) -> str:
             shares = {v: [k["shares"]["strata"][h]["labels"][v]["share"] or 0.0 for h in strata]
                       for v in k["values"]}
             charts[kind] = report.stacked_share_chart(strata, shares, title=k["question"])
-    body = _env.get_template("results_body.html").render(res=res, charts=charts, forms=FORMS,
+    body = _env.get_template("results_body.html").render(res=res, charts=charts,
                                                          lugha_version=__version__)
     return report.page("Human review results", Markup(body), res["signature"],
                        subtitle=f"{res['counts']['labels']} labels on {res['counts']['items']} items "
