@@ -570,7 +570,7 @@ def verify(out_dir: str | Path) -> list[str]:
             continue
         h = sha256_file(p)
         if h != e["sha256"]:
-            problems.append(f"{e['path']}: SHA-256 {h[:12]}… differs from the manifest's {e['sha256'][:12]}…")
+            problems.append(f"{e['path']}: changed (SHA-256 {h[:12]}… differs from the manifest's {e['sha256'][:12]}…)")
     for part in ("kept", "removed"):
         d = out / part
         if d.is_dir():

@@ -1,7 +1,33 @@
-"""One kit for every report: Jinja2 with autoescaping, inline-SVG charts, tables, signatures.
+"""One kit for every report: one section structure rendered to Markdown and to self-contained HTML.
 
-Corpus and model text is untrusted web content: templates autoescape everything, and nothing here
-ever marks user text as safe. Only SVG that matplotlib produced from numbers is inserted raw.
+Build a `Report` from blocks, render it both ways::
+
+    from lugha import report as kit
+    from lugha.report import Report, Heading, Paragraph, Table, KeyValues, Chart, Sample, Code, Strong
+
+    rep = Report("MCQ accuracy: Tigrinya", subtitle="412 questions", signature=result["signature"], blocks=[
+        Paragraph(["Accuracy ", Strong(f"{acc:.1%}"), " on ", n, " questions (", Code(path), ")."]),
+        Heading("Per subject"),
+        Table(["subject", "questions", "accuracy"], [[s, k, f"{a:.1%}"] for s, k, a in rows]),
+        Chart(kit.bar_chart(subjects, accs, title="accuracy", fmt="{:.1%}")),  # HTML only
+        KeyValues([("model", Code(spec)), ("shots", 5)], headers=("setting", "value")),
+        Heading("Examples", level=3),
+        Table(["question", "answer"], [[Sample(q, lang="ti"), a] for q, a in examples]),
+    ])
+    kit.write_text_atomic(out / "report.md", rep.markdown())
+    kit.write_text_atomic(out / "report.html", rep.html())
+
+Inline content (paragraph, table cell, list item) is a str/number, `Code`, `Strong`, `Muted`, `Status`
+(good/bad colour), `Sample` (untrusted text in a language: lang/dir attributes, bidi-isolated), or a
+list of those. Blocks: `Heading`, `Paragraph`, `Callout`, `BulletList`, `KeyValues`, `Table`,
+`Chart` (inline SVG from `bar_chart`/`histogram`/`line_chart`/`stacked_share_chart`, HTML only),
+`Cards`, `Details`, `SignatureBlock`; any block takes `only="html"` or `only="markdown"`.
+
+Every string is escaped by the renderers (corpus text, file names and model output are untrusted web
+content); nothing here marks user text as safe. Only SVG that matplotlib drew from numbers goes in
+raw. HTML pages embed subset Noto fonts for the Ethiopic, Arabic, N'Ko, Tifinagh and Adlam text on
+them (`lugha.report.fonts`), so they read the same on a machine without those fonts, and make no
+network request (CSP `default-src 'none'`). The signature is rendered by `signature_text`.
 """
 
 from __future__ import annotations
@@ -18,6 +44,11 @@ import jinja2
 from markupsafe import Markup
 
 from lugha import __version__
+from lugha.report.blocks import (  # noqa: F401  (the kit's public API)
+    BulletList, Callout, Card, Cards, Chart, Code, Details, Heading, KeyValues, Muted, Paragraph, Report,
+    Sample, SignatureBlock, Status, Strong, Table, blocks_html, fmt, md_escape, md_text, signature_text,
+    to_html, to_markdown,
+)
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("lugha", "report/templates"),
@@ -41,10 +72,18 @@ def render(template: str, **context: Any) -> str:
     return _env.get_template(template).render(lugha_version=__version__, **context)
 
 
-def page(title: str, body_html: str | Markup, signature: dict | None = None, subtitle: str = "") -> str:
-    """A complete self-contained HTML page around already-rendered (escaped) body HTML."""
-    return render("page.html", title=title, subtitle=subtitle, body=Markup(body_html),
-                  signature=signature_string(signature) if signature else "")
+def page(title: str, body_html: str | Markup, signature: Any = None, subtitle: str = "",
+         embed_fonts: bool = True) -> str:
+    """A complete self-contained HTML page around already-rendered (escaped) body HTML, with subset
+    web fonts embedded for the scripts that occur in it (lugha.report.fonts)."""
+    from lugha.report.blocks import signature_text
+    from lugha.report.fonts import font_faces, font_stack
+
+    sig = signature_text(signature) if signature else ""
+    css = font_faces(f"{title} {subtitle} {body_html} {sig}").css if embed_fonts else ""
+    return render("page.html", title=title, subtitle=subtitle, body=Markup(body_html), signature=sig,
+                  font_css=Markup(css), font_stack=Markup(font_stack()),
+                  mono_stack=Markup(font_stack("ui-monospace, monospace")))
 
 
 # ---- signatures -------------------------------------------------------------------------------
@@ -205,34 +244,15 @@ def stacked_share_chart(labels: Sequence[str], shares: dict[str, Sequence[float]
 
 # ---- Markdown ---------------------------------------------------------------------------------
 
-def md_escape(s: Any) -> str:
-    """Make untrusted text inert in a Markdown table cell (no HTML, no links, one line)."""
-    s = str(s).replace("\r", " ").replace("\n", " ⏎ ")
-    for ch in "\\`*_{}[]<>|#!":
-        s = s.replace(ch, "\\" + ch)
-    return s
-
-
 def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     out = ["| " + " | ".join(md_escape(h) for h in headers) + " |",
            "|" + "|".join("---" for _ in headers) + "|"]
     for r in rows:
-        out.append("| " + " | ".join(md_escape(_fmt(c)) for c in r) + " |")
+        out.append("| " + " | ".join(md_escape(fmt(c)) for c in r) + " |")
     return "\n".join(out)
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "–"
-        return f"{v:.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return "" if v is None else str(v)
-
-
-def fmt(v: Any) -> str:
-    return _fmt(v)
+_fmt = fmt
 
 
 _env.filters["fmt"] = _fmt
