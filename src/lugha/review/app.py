@@ -166,8 +166,8 @@ async def admin_page(request: Request, new_link: str = "", new_name: str = "", e
         return views.not_found()
     conn = _conn(request)
     return views.admin_page(request.path_params["token"], store.reviewers(conn), store.counts(conn),
-                            _csrf(_secret(request), "admin"), new_link=new_link, new_name=new_name,
-                            error=error)
+                            _csrf(_secret(request), "admin"), key=store.blind_key_rows(conn),
+                            new_link=new_link, new_name=new_name, error=error)
 
 
 async def admin_add_reviewer(request: Request) -> Response:
@@ -179,7 +179,7 @@ async def admin_add_reviewer(request: Request) -> Response:
         return views.text("CSRF check failed: reload the page", 403, CSP_ADMIN)
     name = str(form.get("name", "")).strip()
     try:
-        tok = store.add_reviewer(_conn(request), name)
+        tok = store.add_reviewer(_conn(request), name, role=str(form.get("role") or "speaker"))
     except LughaError as e:
         return await admin_page(request, error=e.message)
     base = f"{request.url.scheme}://{request.headers.get('host', '')}"

@@ -15,7 +15,7 @@ import numpy as np
 
 from lugha.errors import LughaError
 from lugha.records import sha256_file
-from lugha.review.forms import CATEGORIES
+from lugha.review.forms import CATEGORIES, Form
 
 AUDIT_COLUMNS = ("source", "doc_id", "line", "text", "category", "lang", "lang_score", "script", "dup_of")
 
@@ -29,6 +29,9 @@ class Batch:
     population: dict            # stratum -> documents in the population (for weighting)
     items: list[dict] = field(default_factory=list)
     order: list[int] = field(default_factory=list)  # queue position of each item (seeded shuffle)
+    form: Form | None = None    # None: the package form named `kind`
+    blind_key: dict[str, str] = field(default_factory=dict)  # opaque model id -> model (blinded forms)
+    left_out: dict[str, int] = field(default_factory=dict)   # rows not imported, by reason
 
 
 def sample_audit(audit_dir: str | Path, n: int = 300, per_category: bool = False, seed: int = 0,
@@ -204,3 +207,102 @@ def import_images(folder: str | Path, seed: int = 0) -> Batch:
         pop[it["stratum"]] = pop.get(it["stratum"], 0) + 1
     order = [int(x) for x in np.random.default_rng(seed).permutation(len(items))]
     return Batch("image", str(folder), None, {"seed": seed}, pop, items, order)
+
+
+# ---- answers from `lugha eval generate` ---------------------------------------------------------------
+
+ANSWER_FIELDS = ("prompt_id", "lang", "domain", "risk", "prompt", "model", "answer")
+
+
+def import_answers(path: str | Path, form: Form, seed: int = 0, pair: tuple[str, str] | None = None,
+                   risk: str | None = None) -> Batch:
+    """Generated answers (the JSONL `lugha eval generate` writes: prompt_id, lang, domain, risk,
+    prompt, model, answer) as a batch for ``form``.
+
+    A form that shows one answer (rubric, checklist, crisis) gets one item per answer; a pair form
+    (A/B) one item per prompt, holding the answers of the two models (``pair``, or the only two in
+    the file). With ``risk`` only the rows of that risk level are imported (e.g. the crisis prompts
+    for the crisis form); the rest are counted in ``left_out``. For a blinded form every model gets
+    an opaque id (random, per batch): items carry only that id, the key is stored apart for the admin.
+    """
+    import secrets
+
+    path = Path(path)
+    if not path.is_file():
+        raise LughaError("no such file", path)
+    if form.shows not in ("generation", "pair"):
+        raise LughaError(f"form {form.name!r} shows {form.shows}; answers need a form that shows a "
+                         "generation or a pair", form.source)
+    rows: list[tuple[int, dict]] = []
+    left_out: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for line, row in _read_table_file(path):
+        for col in ("prompt_id", "prompt", "model", "answer"):
+            if row.get(col) in (None, ""):
+                raise LughaError(f"missing field {col!r} (need {', '.join(ANSWER_FIELDS)})", path, line)
+        k = (str(row["prompt_id"]), str(row["model"]))
+        if k in seen:
+            raise LughaError(f"prompt {k[0]!r} has a second answer from model {k[1]!r} (first on line {seen[k]})",
+                             path, line)
+        seen[k] = line
+        if risk is not None and str(row.get("risk") or "") != risk:
+            left_out[f"risk is not {risk}"] = left_out.get(f"risk is not {risk}", 0) + 1
+            continue
+        rows.append((line, row))
+    if not rows:
+        raise LughaError("no answers to import" + (f" with risk {risk!r}" if risk else ""), path)
+    models = sorted({str(r["model"]) for _, r in rows})
+    rng = np.random.default_rng(seed)
+    opaque = {m: (f"m-{secrets.token_hex(4)}" if form.blind else m) for m in models}
+    while len(set(opaque.values())) < len(opaque):  # (a 32-bit collision, for completeness)
+        opaque = {m: f"m-{secrets.token_hex(4)}" for m in models}
+    items = []
+    if form.shows == "generation":
+        for line, r in rows:
+            m = opaque[str(r["model"])]
+            items.append({"stratum": m, "source": str(path), "doc_id": str(r["prompt_id"]), "line": line,
+                          "prompt": str(r["prompt"]), "text": str(r["answer"]), "model": m,
+                          "lang": r.get("lang"), "prompt_id": str(r["prompt_id"]), "domain": r.get("domain"),
+                          "risk": r.get("risk")})
+        used = models
+    else:
+        if pair is None:
+            if len(models) != 2:
+                raise LughaError(f"the file has {len(models)} models ({', '.join(models)}); choose two with "
+                                 "--pair A,B", path)
+            pair = (models[0], models[1])
+        for m in pair:
+            if m not in models:
+                raise LughaError(f"--pair names {m!r}, which has no answers here (models: {', '.join(models)})", path)
+        by_prompt: dict[str, dict[str, tuple[int, dict]]] = {}
+        for line, r in rows:
+            by_prompt.setdefault(str(r["prompt_id"]), {})[str(r["model"])] = (line, r)
+        for pid, answers in by_prompt.items():
+            if pair[0] not in answers and pair[1] not in answers:
+                left_out["neither model of the pair"] = left_out.get("neither model of the pair", 0) + len(answers)
+                continue
+            for m in pair:
+                if m not in answers:
+                    other = answers[pair[1] if m == pair[0] else pair[0]]
+                    raise LughaError(f"prompt {pid!r} has no answer from {m!r}", path, other[0])
+            (la, ra), (lb, rb) = answers[pair[0]], answers[pair[1]]
+            if str(ra["prompt"]) != str(rb["prompt"]):
+                raise LughaError(f"prompt {pid!r} differs between models (line {la})", path, lb)
+            others = len(answers) - 2
+            if others:
+                left_out["models outside the pair"] = left_out.get("models outside the pair", 0) + others
+            a, b = opaque[pair[0]], opaque[pair[1]]
+            items.append({"stratum": f"{a}|{b}", "source": str(path), "doc_id": pid, "line": la,
+                          "prompt": str(ra["prompt"]), "text": str(ra["answer"]), "text_b": str(rb["answer"]),
+                          "model": a, "model_b": b, "lang": ra.get("lang"), "prompt_id": pid,
+                          "domain": ra.get("domain"), "risk": ra.get("risk"),
+                          "swap_base": int(rng.integers(2))})
+        used = list(pair)
+    pop: dict[str, int] = {}
+    for it in items:
+        pop[it["stratum"]] = pop.get(it["stratum"], 0) + 1
+    order = [int(x) for x in rng.permutation(len(items))]
+    params = {"seed": seed, "models": len(used), "risk": risk, "answers": len(rows)}
+    key = {opaque[m]: m for m in used} if form.blind else {}
+    return Batch(form.name, str(path), sha256_file(path), params, pop, items, order, form=form,
+                 blind_key=key, left_out=left_out)

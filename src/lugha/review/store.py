@@ -273,6 +273,10 @@ def forms_by_name(conn: sqlite3.Connection) -> dict[str, Form]:
     return out
 
 
+def blind_key_rows(conn: sqlite3.Connection) -> list[dict]:
+    return [dict(r) for r in conn.execute("SELECT batch_id, opaque, model FROM blind_key ORDER BY batch_id, model")]
+
+
 def blind_key(conn: sqlite3.Connection) -> dict[str, str]:
     """Opaque model id -> model name, over all batches (admin only)."""
     return {r["opaque"]: r["model"] for r in conn.execute("SELECT opaque, model FROM blind_key")}

@@ -79,10 +79,13 @@ def done_page(reviewer: str, progress: dict) -> HTMLResponse:
     return html("done.html", reviewer=reviewer, progress=progress, title="All done")
 
 
-def admin_page(token: str, reviewers: list[dict], counts: dict, csrf: str, new_link: str = "",
-               new_name: str = "", error: str = "") -> HTMLResponse:
+def admin_page(token: str, reviewers: list[dict], counts: dict, csrf: str, key: list[dict] = (),
+               new_link: str = "", new_name: str = "", error: str = "") -> HTMLResponse:
+    from lugha.review.store import ROLES
+
     return html("admin.html", csp=CSP_ADMIN, title="lugha review: project", reviewers=reviewers,
-                counts=counts, token=token, csrf=csrf, new_link=new_link, new_name=new_name, error=error)
+                counts=counts, token=token, csrf=csrf, key=key, roles=ROLES, new_link=new_link,
+                new_name=new_name, error=error)
 
 
 def render_results_page(res: dict) -> str:
