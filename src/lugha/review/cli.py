@@ -128,6 +128,27 @@ def register(app: typer.Typer) -> None:
             raise LughaError(f"--pair is for side-by-side forms; {f.name!r} shows one answer", f.source)
         _add_batch(into, import_answers(file, f, seed=seed, pair=pair_t, risk=risk), reviewers)
 
+    @review.command("import-images")
+    def import_images_(
+        folder: Path = typer.Argument(..., help="A folder of PNG/JPEG images."),
+        prompts: Path = typer.Option(..., "--prompts", help=".jsonl/.csv/.tsv: image, prompt, optional model, "
+                                                             "and any attributes (wealth, place, ...)."),
+        form: str = typer.Option("stereotype", "--form", help="stereotype, image, or a form TOML file "
+                                                                "that shows images."),
+        max_mb: float = typer.Option(20.0, "--max-mb", help="Refuse images larger than this."),
+        reviewers: int = typer.Option(3, "--reviewers", "-k", help="Reviewers per item."),
+        seed: int = typer.Option(0, "--seed", help="Seed for the order images are shown in."),
+        into: Path = typer.Option(DEFAULT_PROJECT, "--into", help="Review project file (created if new)."),
+    ):
+        """Generated images with their prompts and prompt attributes, for stereotype review."""
+        from lugha.review.forms import load_form
+        from lugha.review.sampling import import_image_set
+
+        if max_mb <= 0:
+            raise LughaError(f"--max-mb must be positive, got {max_mb:g}")
+        _add_batch(into, import_image_set(folder, prompts, load_form(form), seed=seed,
+                                          max_bytes=int(max_mb * 2**20)), reviewers)
+
     @review.command("add-reviewer")
     def add_reviewer(
         name: str = typer.Argument(..., help="The reviewer's name (shown to the admin only)."),

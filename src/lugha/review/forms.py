@@ -426,7 +426,8 @@ def _criterion(c: Any, n: int, w: _Where, before: list[Criterion], shows: str) -
 
 
 def load_form(spec: str | Path) -> Form:
-    """A package form by name (corpus, generation, image, rubric, checklist, ab, crisis) or a TOML file."""
+    """A package form by name (corpus, generation, image, rubric, checklist, ab, crisis, stereotype) or a
+    TOML file."""
     spec_s = str(spec)
     if spec_s in PACKAGE_FORMS:
         return package_form(spec_s)
@@ -449,7 +450,7 @@ def package_form(name: str) -> Form:
     return _PACKAGE_CACHE[name]
 
 
-PACKAGE_FORMS = ("corpus", "generation", "image", "rubric", "checklist", "ab", "crisis")
+PACKAGE_FORMS = ("corpus", "generation", "image", "rubric", "checklist", "ab", "crisis", "stereotype")
 
 _STORED_CACHE: dict[str, Form] = {}
 

@@ -176,7 +176,7 @@ def unblind(value: str | None, key: dict[str, str]) -> str | None:
 
 RATING_COLUMNS = ("item", "reviewer", "criterion", "value", "model", "lang", "form", "batch_id", "kind",
                   "level", "value_num", "prompt_id", "domain", "risk", "role", "model_a", "model_b",
-                  "model_id", "model_b_id", "shown_swapped", "winner")
+                  "model_id", "model_b_id", "shown_swapped", "winner", "attributes", "image_sha256")
 
 
 def rating_rows(conn: sqlite3.Connection) -> list[dict]:
@@ -190,7 +190,7 @@ def rating_rows(conn: sqlite3.Connection) -> list[dict]:
     out: list[dict] = []
     for r in conn.execute(
             "SELECT l.item_id, l.answers, l.scores, r.name, r.role, a.swapped, i.batch_id, i.kind, i.model, "
-            "i.model_b, i.lang, i.prompt_id, i.domain, i.risk, i.stratum FROM labels l "
+            "i.model_b, i.lang, i.prompt_id, i.domain, i.risk, i.stratum, i.attributes, i.image_sha256 FROM labels l "
             "JOIN reviewers r ON r.id=l.reviewer_id JOIN items i ON i.id=l.item_id "
             "JOIN assignments a ON a.item_id=l.item_id AND a.reviewer_id=l.reviewer_id "
             "ORDER BY i.position, r.id"):
@@ -203,7 +203,8 @@ def rating_rows(conn: sqlite3.Connection) -> list[dict]:
         base = {"item": r["item_id"], "reviewer": r["name"], "model": f"{a} vs {b}" if pair else (a or r["stratum"]),
                 "lang": r["lang"], "form": form.name, "batch_id": r["batch_id"], "prompt_id": r["prompt_id"],
                 "domain": r["domain"], "risk": r["risk"], "role": r["role"], "model_a": a, "model_b": b,
-                "model_id": r["model"], "model_b_id": r["model_b"], "shown_swapped": bool(r["swapped"])}
+                "model_id": r["model"], "model_b_id": r["model_b"], "shown_swapped": bool(r["swapped"]),
+                "attributes": r["attributes"], "image_sha256": r["image_sha256"]}
 
         def add(criterion, kind, level, value, winner=None):
             num = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -209,6 +209,86 @@ def import_images(folder: str | Path, seed: int = 0) -> Batch:
     return Batch("image", str(folder), None, {"seed": seed}, pop, items, order)
 
 
+# ---- image sets with prompt attributes (stereotype review) ---------------------------------------------
+
+IMAGE_TYPES = {"image/png": (".png",), "image/jpeg": (".jpg", ".jpeg")}
+_NOT_ATTRIBUTES = {"image", "prompt", "model", "id"}
+
+
+def import_image_set(folder: str | Path, prompts: str | Path, form: Form, seed: int = 0,
+                     max_bytes: int = MAX_IMAGE_BYTES) -> Batch:
+    """Generated images with their prompts and prompt attributes, for a form that shows images.
+
+    ``prompts`` is a JSONL/CSV/TSV file with ``image`` (a file name in ``folder``), ``prompt``,
+    optional ``model`` and any other columns as attributes of the prompt (``wealth=poor``,
+    ``place=Mekelle``), kept with the item for results per attribute. Every image must be a real
+    PNG or JPEG (by its bytes, and named for what it is), at most ``max_bytes``; SVG is refused (it
+    can carry script). Every image in the folder needs a prompt row and every row its image: nothing
+    is dropped. Bytes are stored in the project with their SHA-256."""
+    import hashlib
+
+    folder, prompts = Path(folder), Path(prompts)
+    if not folder.is_dir():
+        raise LughaError("import-images needs a folder of images", folder)
+    if not prompts.is_file():
+        raise LughaError("no such prompts file", prompts)
+    if form.shows != "image":
+        raise LughaError(f"form {form.name!r} shows {form.shows}; images need a form that shows an image", form.source)
+    rows: dict[str, tuple[int, dict]] = {}
+    for line, row in _read_table_file(prompts):
+        for col in ("image", "prompt"):
+            if row.get(col) in (None, ""):
+                raise LughaError(f"missing field {col!r} (need image, prompt; optional model and attributes)",
+                                 prompts, line)
+        name = str(row["image"])
+        if Path(name).name != name:
+            raise LughaError(f"image {name!r} must be a file name in {folder}, not a path", prompts, line)
+        if name in rows:
+            raise LughaError(f"image {name!r} is listed twice (first on line {rows[name][0]})", prompts, line)
+        rows[name] = (line, row)
+    for f in sorted(folder.iterdir()):
+        if f.is_file() and f.suffix.lower() == ".svg":
+            raise LughaError("SVG is refused (it can carry script); give PNG or JPEG", f)
+        if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and f.name not in rows:
+            raise LughaError(f"no prompt for this image in {prompts}", f)
+    items = []
+    models = sorted({str(r.get("model") or "") for _, r in rows.values()} - {""})
+    import secrets
+
+    opaque = {m: (f"m-{secrets.token_hex(4)}" if form.blind else m) for m in models}
+    for name, (line, row) in rows.items():
+        f = folder / name
+        if not f.is_file():
+            raise LughaError(f"image {name!r} is not in {folder}", prompts, line)
+        size = f.stat().st_size
+        if size > max_bytes:
+            raise LughaError(f"image is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:g} MB limit", f)
+        with f.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+        mime = image_type(data)
+        if mime not in IMAGE_TYPES:
+            if b"<svg" in data[:4096].lower():
+                raise LughaError("SVG is refused (it can carry script); give PNG or JPEG", f)
+            raise LughaError("not a PNG or JPEG image (by its bytes)", f)
+        if f.suffix.lower() not in IMAGE_TYPES[mime]:
+            raise LughaError(f"named {f.suffix} but the bytes are {mime.split('/')[1].upper()}", f)
+        model = opaque.get(str(row.get("model") or ""), "")
+        attrs = {k: ("" if v is None else str(v)) for k, v in row.items() if k not in _NOT_ATTRIBUTES}
+        items.append({"stratum": model or "-", "source": str(f), "doc_id": name, "line": line,
+                      "prompt": str(row["prompt"]), "model": model, "image": data, "image_type": mime,
+                      "image_name": name, "image_sha256": hashlib.sha256(data).hexdigest(),
+                      "prompt_id": str(row.get("id") or name),
+                      "attributes": json.dumps(attrs, ensure_ascii=False, sort_keys=True)})
+    if not items:
+        raise LughaError("no images to import", prompts)
+    pop: dict[str, int] = {}
+    for it in items:
+        pop[it["stratum"]] = pop.get(it["stratum"], 0) + 1
+    order = [int(x) for x in np.random.default_rng(seed).permutation(len(items))]
+    return Batch(form.name, str(prompts), sha256_file(prompts), {"seed": seed, "images": len(items)}, pop,
+                 items, order, form=form, blind_key={opaque[m]: m for m in models} if form.blind else {})
+
+
 # ---- answers from `lugha eval generate` ---------------------------------------------------------------
 
 ANSWER_FIELDS = ("prompt_id", "lang", "domain", "risk", "prompt", "model", "answer")

@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS items (
   prompt TEXT, model TEXT, image BLOB, image_type TEXT, image_name TEXT,
   auto_category TEXT, lang TEXT, script TEXT, dup_of TEXT,
   text_b TEXT, model_b TEXT, prompt_id TEXT, domain TEXT, risk TEXT, image_sha256 TEXT,
-  swap_base INTEGER NOT NULL DEFAULT 0, per_reviewer INTEGER NOT NULL DEFAULT 0);
+  swap_base INTEGER NOT NULL DEFAULT 0, per_reviewer INTEGER NOT NULL DEFAULT 0, attributes TEXT);
 -- The queue: only items still short of k reviewers, in queue order (a partial index, so finding
 -- the next item never walks over the items already full).
 CREATE INDEX IF NOT EXISTS items_open ON items(position) WHERE n_assigned < k;
@@ -93,6 +93,7 @@ _V2_COLUMNS = (
     ("items", "text_b", "TEXT"), ("items", "model_b", "TEXT"), ("items", "prompt_id", "TEXT"),
     ("items", "domain", "TEXT"), ("items", "risk", "TEXT"), ("items", "image_sha256", "TEXT"),
     ("items", "swap_base", "INTEGER NOT NULL DEFAULT 0"), ("items", "per_reviewer", "INTEGER NOT NULL DEFAULT 0"),
+    ("items", "attributes", "TEXT"),
     ("reviewers", "role", "TEXT"), ("assignments", "swapped", "INTEGER NOT NULL DEFAULT 0"),
     ("labels", "answers", "TEXT NOT NULL DEFAULT '{}'"), ("labels", "scores", "TEXT NOT NULL DEFAULT '{}'"),
 )
@@ -219,7 +220,7 @@ def is_admin(conn: sqlite3.Connection, token: str) -> bool:
 
 ITEM_FIELDS = ("kind", "stratum", "source", "doc_id", "line", "text", "prompt", "model", "image",
                "image_type", "image_name", "auto_category", "lang", "script", "dup_of",
-               "text_b", "model_b", "prompt_id", "domain", "risk", "image_sha256", "swap_base")
+               "text_b", "model_b", "prompt_id", "domain", "risk", "image_sha256", "swap_base", "attributes")
 
 
 def add_batch(conn: sqlite3.Connection, kind: str | Form, source: str, sha256: str | None, params: dict,
