@@ -79,7 +79,7 @@ def test_toml_syntax_error_and_checklist_errors(tmp_path):
 
 
 def test_package_forms_load_and_keep_the_old_questions():
-    assert set(forms.PACKAGE_FORMS) == {"corpus", "generation", "image", "rubric", "checklist", "ab", "crisis"}
+    assert set(forms.PACKAGE_FORMS) == {"corpus", "generation", "image", "rubric", "checklist", "ab", "crisis", "stereotype"}
     for name in forms.PACKAGE_FORMS:
         assert forms.package_form(name).name == name
     rubric = forms.package_form("rubric")
