@@ -120,8 +120,13 @@ def test_ab_sides_differ_between_reviewers_and_results_unblind(tmp_path, cli):
     wins = compute(conn)["kinds"]["ab"]["criteria"]["preference"]["models"][
         "gemma-3-270m-it vs smollm2-135m-instruct"]["wins"]
     assert wins == {"gemma-3-270m-it": 4, "smollm2-135m-instruct": 4}
-    r = cli("review", "results", db, "--ratings", tmp_path / "ratings.parquet")
+    r = cli("review", "results", db, "--ratings", tmp_path / "ratings.parquet", "--html", tmp_path / "r.html",
+            "--json", tmp_path / "r.json")
     assert r.exit_code == 0, r.output
+    assert "gemma-3-270m-it vs smollm2-135m-instruct" in r.stdout  # the admin's tables name the models
+    assert "gemma-3-270m-it vs smollm2-135m-instruct" in (tmp_path / "r.html").read_text()
+    res = json.loads((tmp_path / "r.json").read_text())["kinds"]["ab"]
+    assert res["criteria"]["harm"]["models"]["gemma-3-270m-it vs smollm2-135m-instruct"]["counts"] == {"B": 4, "A": 4}
     t = pq.read_table(tmp_path / "ratings.parquet").to_pylist()
     assert len(t) == 16 and {x["winner"] for x in t} == set(MODELS)
 
