@@ -26,6 +26,7 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
@@ -107,16 +108,16 @@ class Form:
     # The label row's own columns (label, rating, flags, comment) keep the first choice or scale
     # answer, the second choice answer, the ticked flags and the first free text: what older exports
     # and the corpus/output results read. Every answer is in the row's `answers` JSON.
-    @property
+    @cached_property
     def primary(self) -> Criterion | None:
         return next((c for c in self.criteria if c.kind in ("choice", "scale")), None)
 
-    @property
+    @cached_property
     def second(self) -> Criterion | None:
         cs = [c for c in self.criteria if c.kind in ("choice", "scale")]
         return cs[1] if len(cs) > 1 else None
 
-    @property
+    @cached_property
     def comment_criterion(self) -> Criterion | None:
         return next((c for c in self.criteria if c.kind == "text"), None)
 
@@ -144,7 +145,7 @@ class Form:
     def ratings(self) -> list[str]:
         return self.second.values if self.second else []
 
-    @property
+    @cached_property
     def flags(self) -> tuple[Choice, ...]:
         return tuple(Choice(c.id, c.question, c.key) for c in self.criteria if c.kind == "flag")
 

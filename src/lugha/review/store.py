@@ -260,9 +260,17 @@ def add_batch(conn: sqlite3.Connection, kind: str | Form, source: str, sha256: s
     return batch_id
 
 
+_FORMS_BY_SHA: dict[str, Form] = {}
+
+
 def form_of_batch(conn: sqlite3.Connection, batch_id: int) -> Form:
-    b = conn.execute("SELECT form_toml FROM batches WHERE id=?", (batch_id,)).fetchone()
-    return stored_form(b["form_toml"], f"batch {batch_id} form")
+    """The form a batch's items are rated with (parsed once per process, looked up by its hash)."""
+    sha = conn.execute("SELECT form_sha256 FROM batches WHERE id=?", (batch_id,)).fetchone()[0]
+    form = _FORMS_BY_SHA.get(sha)
+    if form is None:
+        text = conn.execute("SELECT form_toml FROM batches WHERE id=?", (batch_id,)).fetchone()[0]
+        form = _FORMS_BY_SHA[sha] = stored_form(text, f"batch {batch_id} form")
+    return form
 
 
 def forms_by_name(conn: sqlite3.Connection) -> dict[str, Form]:
@@ -380,21 +388,21 @@ def current_item(conn: sqlite3.Connection, reviewer_id: int) -> int | None:
         if r is None:
             _order_for(conn, reviewer_id)
             r = conn.execute(
-                "SELECT item_id FROM ("
-                " SELECT * FROM (SELECT i.id AS item_id, i.position AS pos FROM items i"
+                "SELECT item_id, pair, swap_base FROM ("
+                " SELECT * FROM (SELECT i.id AS item_id, i.position AS pos, i.text_b IS NOT NULL AS pair, i.swap_base"
+                "  FROM items i"
                 "  WHERE i.n_assigned < i.k AND i.per_reviewer=0 AND NOT EXISTS "
                 "  (SELECT 1 FROM assignments a WHERE a.item_id=i.id AND a.reviewer_id=?) "
                 "  ORDER BY i.position LIMIT 1)"
                 " UNION ALL"
-                " SELECT * FROM (SELECT o.item_id, o.position AS pos FROM reviewer_order o"
+                " SELECT * FROM (SELECT o.item_id, o.position AS pos, i.text_b IS NOT NULL AS pair, i.swap_base"
+                "  FROM reviewer_order o"
                 "  JOIN items i ON i.id=o.item_id WHERE o.reviewer_id=? AND i.n_assigned < i.k AND NOT EXISTS "
                 "  (SELECT 1 FROM assignments a WHERE a.item_id=o.item_id AND a.reviewer_id=?) "
                 "  ORDER BY o.position LIMIT 1)"
                 ") ORDER BY pos LIMIT 1", (reviewer_id, reviewer_id, reviewer_id)).fetchone()
             if r is not None:
-                it = conn.execute("SELECT text_b IS NOT NULL AS pair, swap_base FROM items WHERE id=?",
-                                  (r["item_id"],)).fetchone()
-                swapped = _swapped(conn, r["item_id"], it["swap_base"]) if it["pair"] else 0
+                swapped = _swapped(conn, r["item_id"], r["swap_base"]) if r["pair"] else 0
                 conn.execute("INSERT INTO assignments(item_id, reviewer_id, claimed, swapped) VALUES (?,?,?,?)",
                              (r["item_id"], reviewer_id, time.time(), swapped))
                 full = conn.execute("UPDATE items SET n_assigned = n_assigned + 1 WHERE id=? "
@@ -458,10 +466,11 @@ def save_label(conn: sqlite3.Connection, reviewer_id: int, item_id: int, label: 
     (the assignment records whether this reviewer saw B first). A repeated submit (double click,
     replay after a lost response) updates the same row: one label per (item, reviewer), never a
     duplicate. Returns True if this was a new label."""
-    item = conn.execute("SELECT batch_id FROM items WHERE id=?", (item_id,)).fetchone()
+    item = conn.execute("SELECT i.batch_id, b.form_sha256 FROM items i JOIN batches b ON b.id=i.batch_id "
+                        "WHERE i.id=?", (item_id,)).fetchone()
     if item is None:
         raise NotYours(item_id)
-    form = form_of_batch(conn, item["batch_id"])
+    form = _FORMS_BY_SHA.get(item["form_sha256"]) or form_of_batch(conn, item["batch_id"])
     if answers is None:
         answers = _legacy_answers(form, label, rating, flags, comment)
     answers = form.validate(answers)
