@@ -176,3 +176,20 @@ def test_import_answers_cli_crisis_rows_roles_and_errors(tmp_path, cli):
     with pytest.raises(LughaError) as e:
         import_answers(bad, package_form("rubric"))
     assert str(e.value) == f"{bad}:1: missing field 'answer' (need prompt_id, lang, domain, risk, prompt, model, answer)"
+
+
+def test_import_answers_from_a_folder_of_per_model_files(tmp_path):
+    """`lugha eval generate --out DIR` may write one file per model: a folder reads all its .jsonl."""
+    d = tmp_path / "gen"
+    d.mkdir()
+    src = answers_file(tmp_path, n=3).read_text(encoding="utf-8").splitlines()
+    for m in MODELS:
+        (d / f"{m}.jsonl").write_text("".join(ln + "\n" for ln in src if json.loads(ln)["model"] == m), encoding="utf-8")
+    b = import_answers(d, package_form("ab"))
+    assert len(b.items) == 3 and {it["prompt_id"] for it in b.items} == {"p0", "p1", "p2"}
+    assert len(b.sha256) == 64 and b.params["answers"] == 6
+    (d / "again.jsonl").write_text(src[0] + "\n", encoding="utf-8")  # p0 from gemma a second time
+    with pytest.raises(LughaError) as e:
+        import_answers(d, package_form("ab"))
+    assert str(e.value) == (f"{d}/gemma-3-270m-it.jsonl:1: prompt 'p0' has a second answer from model "
+                            f"'gemma-3-270m-it' (first on {d}/again.jsonl:1)")

@@ -308,27 +308,35 @@ def import_answers(path: str | Path, form: Form, seed: int = 0, pair: tuple[str,
     import secrets
 
     path = Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        files = sorted(path.glob("*.jsonl"))
+        if not files:
+            raise LughaError("no .jsonl answer files in this folder", path)
+    elif path.is_file():
+        files = [path]
+    else:
         raise LughaError("no such file", path)
     if form.shows not in ("generation", "pair"):
         raise LughaError(f"form {form.name!r} shows {form.shows}; answers need a form that shows a "
                          "generation or a pair", form.source)
-    rows: list[tuple[int, dict]] = []
+    rows: list[tuple[tuple[Path, int], dict]] = []  # ((file, line), row)
     left_out: dict[str, int] = {}
-    seen: dict[tuple[str, str], int] = {}
-    for line, row in _read_table_file(path):
-        for col in ("prompt_id", "prompt", "model", "answer"):
-            if row.get(col) in (None, ""):
-                raise LughaError(f"missing field {col!r} (need {', '.join(ANSWER_FIELDS)})", path, line)
-        k = (str(row["prompt_id"]), str(row["model"]))
-        if k in seen:
-            raise LughaError(f"prompt {k[0]!r} has a second answer from model {k[1]!r} (first on line {seen[k]})",
-                             path, line)
-        seen[k] = line
-        if risk is not None and str(row.get("risk") or "") != risk:
-            left_out[f"risk is not {risk}"] = left_out.get(f"risk is not {risk}", 0) + 1
-            continue
-        rows.append((line, row))
+    seen: dict[tuple[str, str], tuple[Path, int]] = {}
+    for f in files:
+        for line, row in _read_table_file(f):
+            for col in ("prompt_id", "prompt", "model", "answer"):
+                if row.get(col) in (None, ""):
+                    raise LughaError(f"missing field {col!r} (need {', '.join(ANSWER_FIELDS)})", f, line)
+            k = (str(row["prompt_id"]), str(row["model"]))
+            if k in seen:
+                first = f"line {seen[k][1]}" if seen[k][0] == f else f"{seen[k][0]}:{seen[k][1]}"
+                raise LughaError(f"prompt {k[0]!r} has a second answer from model {k[1]!r} (first on {first})",
+                                 f, line)
+            seen[k] = (f, line)
+            if risk is not None and str(row.get("risk") or "") != risk:
+                left_out[f"risk is not {risk}"] = left_out.get(f"risk is not {risk}", 0) + 1
+                continue
+            rows.append(((f, line), row))
     if not rows:
         raise LughaError("no answers to import" + (f" with risk {risk!r}" if risk else ""), path)
     models = sorted({str(r["model"]) for _, r in rows})
@@ -338,9 +346,9 @@ def import_answers(path: str | Path, form: Form, seed: int = 0, pair: tuple[str,
         opaque = {m: f"m-{secrets.token_hex(4)}" for m in models}
     items = []
     if form.shows == "generation":
-        for line, r in rows:
+        for (f, line), r in rows:
             m = opaque[str(r["model"])]
-            items.append({"stratum": m, "source": str(path), "doc_id": str(r["prompt_id"]), "line": line,
+            items.append({"stratum": m, "source": str(f), "doc_id": str(r["prompt_id"]), "line": line,
                           "prompt": str(r["prompt"]), "text": str(r["answer"]), "model": m,
                           "lang": r.get("lang"), "prompt_id": str(r["prompt_id"]), "domain": r.get("domain"),
                           "risk": r.get("risk")})
@@ -354,9 +362,9 @@ def import_answers(path: str | Path, form: Form, seed: int = 0, pair: tuple[str,
         for m in pair:
             if m not in models:
                 raise LughaError(f"--pair names {m!r}, which has no answers here (models: {', '.join(models)})", path)
-        by_prompt: dict[str, dict[str, tuple[int, dict]]] = {}
-        for line, r in rows:
-            by_prompt.setdefault(str(r["prompt_id"]), {})[str(r["model"])] = (line, r)
+        by_prompt: dict[str, dict[str, tuple[tuple[Path, int], dict]]] = {}
+        for where, r in rows:
+            by_prompt.setdefault(str(r["prompt_id"]), {})[str(r["model"])] = (where, r)
         for pid, answers in by_prompt.items():
             if pair[0] not in answers and pair[1] not in answers:
                 left_out["neither model of the pair"] = left_out.get("neither model of the pair", 0) + len(answers)
@@ -364,15 +372,15 @@ def import_answers(path: str | Path, form: Form, seed: int = 0, pair: tuple[str,
             for m in pair:
                 if m not in answers:
                     other = answers[pair[1] if m == pair[0] else pair[0]]
-                    raise LughaError(f"prompt {pid!r} has no answer from {m!r}", path, other[0])
-            (la, ra), (lb, rb) = answers[pair[0]], answers[pair[1]]
+                    raise LughaError(f"prompt {pid!r} has no answer from {m!r}", *other[0])
+            (wa, ra), (wb, rb) = answers[pair[0]], answers[pair[1]]
             if str(ra["prompt"]) != str(rb["prompt"]):
-                raise LughaError(f"prompt {pid!r} differs between models (line {la})", path, lb)
+                raise LughaError(f"prompt {pid!r} differs between models ({wa[0]}:{wa[1]})", *wb)
             others = len(answers) - 2
             if others:
                 left_out["models outside the pair"] = left_out.get("models outside the pair", 0) + others
             a, b = opaque[pair[0]], opaque[pair[1]]
-            items.append({"stratum": f"{a}|{b}", "source": str(path), "doc_id": pid, "line": la,
+            items.append({"stratum": f"{a}|{b}", "source": str(wa[0]), "doc_id": pid, "line": wa[1],
                           "prompt": str(ra["prompt"]), "text": str(ra["answer"]), "text_b": str(rb["answer"]),
                           "model": a, "model_b": b, "lang": ra.get("lang"), "prompt_id": pid,
                           "domain": ra.get("domain"), "risk": ra.get("risk"),
@@ -384,5 +392,11 @@ def import_answers(path: str | Path, form: Form, seed: int = 0, pair: tuple[str,
     order = [int(x) for x in rng.permutation(len(items))]
     params = {"seed": seed, "models": len(used), "risk": risk, "answers": len(rows)}
     key = {opaque[m]: m for m in used} if form.blind else {}
-    return Batch(form.name, str(path), sha256_file(path), params, pop, items, order, form=form,
+    if len(files) == 1:
+        digest = sha256_file(files[0])
+    else:  # a folder: the hash of its files' names and hashes
+        import hashlib
+
+        digest = hashlib.sha256("".join(f"{f.name}\t{sha256_file(f)}\n" for f in files).encode()).hexdigest()
+    return Batch(form.name, str(path), digest, params, pop, items, order, form=form,
                  blind_key=key, left_out=left_out)
