@@ -42,7 +42,7 @@ def train_lm_cmd(
     if nproc > 1:
         from lugha.train.distributed import launch
 
-        args = [*text, "--out", str(out), "--preset", preset, "--device", device, "--seed", str(seed),
+        args = ["lm", *text, "--out", str(out), "--preset", preset, "--device", device, "--seed", str(seed),
                 "--dtype", dtype, *(["--tokenizer", tokenizer] if tokenizer else []),
                 *(["--minutes", str(minutes)] if minutes is not None else []),
                 *(["--steps", str(steps)] if steps is not None else []), *(["--resume"] if resume else []),
