@@ -8,7 +8,8 @@ import pytest
 
 from lugha.errors import LughaError
 from lugha.review import forms, store
-from lugha.review.forms import checklist_score, load_form, parse_form
+from lugha.review.forms import load_form, parse_form
+from lugha.review.stats import checklist_score
 from lugha.review.results import compute
 
 GOOD = """\

@@ -270,14 +270,21 @@ def register(app: typer.Typer) -> None:
         for kind, k in res["kinds"].items():
             if "shares" not in k:
                 t = Table(title=f"{kind}: {k['labelled_items']} of {k['items']} items rated ({k['labels']} labels), "
-                                "per criterion")
-                for col in ("criterion", "model", "items", "ratings", "mean", "answers"):
-                    t.add_column(col, justify="right" if col in ("items", "ratings", "mean") else "left")
+                                "per criterion (never pooled)")
+                for col in ("criterion", "model", "lang", "items", "ratings", "mean [95% bootstrap]",
+                            "flagged [Wilson 95%]", "alpha (level)"):
+                    t.add_column(col, justify="left" if col in ("criterion", "model", "lang") else "right")
                 for cid, cr in k["criteria"].items():
-                    for m, sm in cr["models"].items():
-                        t.add_row(cid, m, str(sm["items"]), str(sm["ratings"]), fa(sm["mean"]),
-                                  "; ".join(f"{v}: {n}" for v, n in sm["counts"].items()))
+                    for g in cr["groups"]:
+                        mean = "–" if g["mean"] is None else f"{g['mean']:.2f} [{g['mean_low']:.2f}–{g['mean_high']:.2f}]"
+                        fl = g.get("flagged")
+                        flag = pc({"share": fl["rate"], "low": fl["low"], "high": fl["high"]}) if fl else "–"
+                        t.add_row(cid, g["model"], g["lang"], str(g["items"]), str(g["ratings"]), mean, flag,
+                                  f"{fa(g['agreement'].get('alpha'))} ({g['level']})")
                 out.print(t)
+                if k.get("pooled_alpha") is not None:
+                    out.print(f"pooled alpha over all criteria (for contrast only, not a measure of any of them): "
+                              f"{fa(k['pooled_alpha'])}")
                 continue
             t = Table(title=f"{kind}: {k['question']} (majority label, Wilson 95%)")
             t.add_column("stratum")

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from lugha.errors import LughaError
+from lugha.review.stats import checklist_score
 
 CRITERION_KINDS = ("choice", "scale", "flag", "checklist", "text")
 # What an item shows: a corpus line; a prompt and one output; a prompt and an image; a prompt and two
@@ -218,17 +219,6 @@ class Form:
         flip = {"A": "B", "B": "A"}
         return {k: (flip.get(v, v) if self.criterion(k).sides and isinstance(v, str) else v)
                 for k, v in answers.items()}
-
-
-def checklist_score(criteria) -> float | None:
-    """HealthBench (Arora et al. 2025): points of the criteria met, negative points counting when an
-    undesirable behaviour is present, divided by the sum of the positive points, clipped to [0, 1].
-    ``criteria`` is (points, met) per criterion; None when no criterion has positive points."""
-    crit = list(criteria)
-    possible = sum(p for p, _ in crit if p > 0)
-    if possible <= 0:
-        return None
-    return min(1.0, max(0.0, sum(p for p, met in crit if met) / possible))
 
 
 # ---- TOML -----------------------------------------------------------------------------------------

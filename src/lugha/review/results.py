@@ -78,10 +78,15 @@ def compute(conn: sqlite3.Connection) -> dict:
             continue
         if form.primary is None or form.primary.kind != "choice":
             # Rubric-style forms: per criterion only (a majority of scale points means little).
+            frows = [r for r in rows if r["form"] == kind]
+            scales = {c.id for c in form.criteria if c.kind == "scale"}
+            pooled = None
+            if len(scales) >= 2:  # the flattering single figure, shown beside the per-criterion ones
+                pooled = stats.pooled_alpha([r for r in frows if r["criterion"] in scales], "ordinal")["alpha"]
             result["kinds"][kind] = {"question": form.title, "form": form.name, "items": len(kitems),
                                      "labelled_items": sum(1 for i in kitems if labels.get(i["id"])),
                                      "labels": sum(len(labels.get(i["id"], [])) for i in kitems),
-                                     "criteria": criteria_summary(form, [r for r in rows if r["form"] == kind])}
+                                     "criteria": criteria_summary(form, frows), "pooled_alpha": pooled}
             continue
         labelled = [i for i in kitems if labels.get(i["id"])]
         maj: dict[str, list] = defaultdict(list)
@@ -159,7 +164,7 @@ def compute(conn: sqlite3.Connection) -> dict:
                  for b in batches],
         labels=result["counts"]["labels"],
         labels_sha256=h.hexdigest()[:16],
-        stats=f"wilson95+krippendorff-{_version('krippendorff')}+fleiss",
+        stats=f"wilson95+krippendorff-{_version('krippendorff')}+fleiss+bootstrap2000-seed0",
     )
     return result
 
@@ -228,35 +233,70 @@ def rating_rows(conn: sqlite3.Connection) -> list[dict]:
     return out
 
 
-def criteria_summary(form: Form, rows: list[dict]) -> dict:
-    """Per criterion, never pooled: ratings and items, the distribution of answers per model, the
-    mean per model for scales and checklist scores, and Krippendorff's alpha (nominal criteria)."""
-    out = {}
+def _stat_value(c, value):
+    """A rating as review/stats reads it: yes/no answers (flags, yes/no choices, checklist items)
+    as True/False, so their rate gets a Wilson interval; scale points and scores as numbers."""
+    if value in ("yes", "no") and (c is None or c.kind == "flag" or set(c.values) == {"yes", "no"}):
+        return value == "yes"
+    return value
+
+
+def criteria_summary(form: Form, rows: list[dict], n_boot: int = 2000, seed: int = 0) -> dict:
+    """Per criterion, never pooled, per model x language (``stats.criterion_summary``): items,
+    ratings, reviewers, the mean of per-item means with a bootstrap interval over items (scales,
+    checklist scores), the share of items flagged with a Wilson interval (yes/no criteria),
+    Krippendorff's alpha at the criterion's level with observed agreement and prevalence; plus the
+    counts of each answer and, for A/B choices, each model's win rate over items (the item's majority
+    answer; a tie or no majority counts half) with a Wilson interval."""
+    levels = {c.id: c.level for c in form.criteria}
+    crits = {c.id: c for c in form.criteria}
+    out: dict = {}
     for c in form.criteria:
         if c.kind == "text":
             continue
-        crit_rows = [r for r in rows if r["criterion"] == c.id]
-        by_item: dict = defaultdict(list)
-        per_model: dict = defaultdict(list)
-        for r in crit_rows:
-            if r["value"] is not None:
-                by_item[r["item"]].append(r["value"])
-                per_model[r["model"]].append(r)
-        models = {}
-        for m, rs in sorted(per_model.items()):
-            vals = [r["value"] for r in rs]
-            nums = [r["value_num"] for r in rs if r["value_num"] is not None]
-            models[m] = {"ratings": len(vals), "items": len({r["item"] for r in rs}),
-                         "counts": {str(k): v for k, v in sorted(Counter(map(str, vals)).items())},
-                         "mean": sum(nums) / len(nums) if nums else None}
-            if c.sides:
-                models[m]["wins"] = dict(sorted(Counter(r["winner"] for r in rs).items()))
-        units = list(by_item.values())
-        out[c.id] = {"question": c.question, "kind": c.kind, "level": c.level, "ratings": len(crit_rows),
-                     "items": len(by_item), "models": models,
-                     "krippendorff_alpha": stats.krippendorff_alpha([[str(v) for v in u] for u in units])
-                     if c.level == "nominal" else None,
-                     "alpha_units": sum(1 for u in units if len(u) >= 2)}
+        ids = [c.id] + ([f"{c.id}.{i.id}" for i in c.items] if c.kind == "checklist" else [])
+        for cid in ids:
+            crit_rows = [r for r in rows if r["criterion"] == cid]
+            own = crits.get(cid)
+            srows = [{**r, "value": _stat_value(own, r["value"])} for r in crit_rows]
+            groups = stats.criterion_summary(srows, levels={cid: levels.get(cid, "nominal")},
+                                             n_boot=n_boot, seed=seed)
+            for g in groups:
+                mine = [r for r in crit_rows if str(r["model"]) == g["model"] and str(r["lang"]) == g["lang"]]
+                g["counts"] = {str(k): v for k, v in sorted(Counter(str(r["value"]) for r in mine
+                                                                    if r["value"] is not None).items())}
+                if own is not None and own.sides:
+                    g["win_rates"] = _win_rates(mine)
+            out[cid] = {"question": own.question if own else next(
+                            i.text for i in c.items if f"{c.id}.{i.id}" == cid),
+                        "kind": own.kind if own else "flag", "level": levels.get(cid, "nominal"),
+                        "ratings": sum(1 for r in crit_rows if r["value"] is not None),
+                        "items": len({r["item"] for r in crit_rows if r["value"] is not None}),
+                        "groups": groups}
+    return out
+
+
+def _win_rates(rows: list[dict]) -> dict:
+    """Each model of a pair: items won / lost / tied by the item's majority answer (no majority: a
+    tie), as ``stats.win_rate``."""
+    by_item: dict = defaultdict(list)
+    models: dict = {}
+    for r in rows:
+        if r["value"] is not None:
+            by_item[r["item"]].append(r["winner"])
+            models[r["model_a"]] = models[r["model_b"]] = True
+    out = {}
+    for m in models:
+        w = l_ = t = 0
+        for winners in by_item.values():
+            maj = stats.majority(winners)
+            if maj == m:
+                w += 1
+            elif maj is None or maj not in models:
+                t += 1
+            else:
+                l_ += 1
+        out[m] = stats.win_rate(w, l_, t)
     return out
 
 
