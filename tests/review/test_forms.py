@@ -65,9 +65,9 @@ def test_form_errors_name_file_and_line(tmp_path, edit, message):
 
 
 def test_toml_syntax_error_and_checklist_errors(tmp_path):
-    # tomllib (3.11) puts the position in the message; the error carries it as path:line.
+    # tomllib (3.11) puts the position in the message; the error carries it as path:line (shared read_toml).
     assert _err(GOOD.replace('points = 3', 'points = = 3'), tmp_path) == \
-        "F:13: not valid TOML (Invalid value)"
+        "F:13: invalid TOML: Invalid value (column 10)"
     bad = ('name = "c"\nshows = "generation"\n[[criterion]]\nid = "c"\nkind = "checklist"\nquestion = "q"\n'
            'items = [{ id = "bad", text = "x", points = -3 }]\n')
     assert _err(bad, tmp_path) == "F:7: criterion 'c': a checklist needs at least one item with positive points"

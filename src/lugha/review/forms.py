@@ -422,9 +422,12 @@ def load_form(spec: str | Path) -> Form:
     spec_s = str(spec)
     if spec_s in PACKAGE_FORMS:
         return package_form(spec_s)
+    from lugha.corpus.config import read_toml
+
     p = Path(spec_s)
     if not p.is_file():
         raise LughaError(f"no such form file (package forms: {', '.join(PACKAGE_FORMS)})", p)
+    read_toml(p, "form file")  # the shared path:line error for bad TOML (and for non-UTF-8 text)
     return parse_form(p.read_text(encoding="utf-8"), str(p))
 
 
@@ -457,4 +460,8 @@ def stored_form(toml_text: str, where: str) -> Form:
 # The three forms that existed before forms were data, by item kind (kept for callers and tests).
 FORMS = {k: package_form(k) for k in ("corpus", "generation", "image")}
 KINDS = tuple(FORMS)
-CATEGORIES = FORMS["corpus"].labels
+# The corpus form's labels are the one category list of lugha.corpus.categories (the audit's own).
+from lugha.corpus.categories import CATEGORIES  # noqa: E402
+
+if tuple(FORMS["corpus"].labels) != CATEGORIES:  # pragma: no cover (a packaging mistake)
+    raise RuntimeError(f"formdefs/corpus.toml labels {FORMS['corpus'].labels} != corpus categories {CATEGORIES}")
