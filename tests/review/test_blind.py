@@ -203,3 +203,20 @@ def test_import_answers_from_a_folder_of_per_model_files(tmp_path):
         import_answers(d, package_form("ab"))
     assert str(e.value) == (f"{d}/gemma-3-270m-it.jsonl:1: prompt 'p0' has a second answer from model "
                             f"'gemma-3-270m-it' (first on {d}/again.jsonl:1)")
+
+
+def test_criteria_blocks_render_escaped_in_html_and_markdown(tmp_path):
+    from lugha.report import Report
+    from lugha.review.results import criteria_blocks
+
+    evil = ("<b>gemma</b>", "smollm2")
+    b = import_answers(answers_file(tmp_path, n=2, models=evil), package_form("ab"))
+    db, conn, tok = project(tmp_path, b, k=1, names=("amina",))
+    rid = store.reviewer_for_token(conn, tok["amina"]).id
+    while (item := store.current_item(conn, rid)) is not None:
+        store.save_label(conn, rid, item, answers={"preference": "A", "harm": "none"})
+    k = compute(conn)["kinds"]["ab"]
+    rep = Report("r", criteria_blocks(k), signature=None)
+    html, md = rep.html(), rep.markdown()
+    assert "<b>gemma</b>" not in html and "&lt;b&gt;gemma&lt;/b&gt; vs smollm2" in html
+    assert "win rate:" in html and "preference" in md and "Per criterion (never pooled)" in md

@@ -276,6 +276,46 @@ def criteria_summary(form: Form, rows: list[dict], n_boot: int = 2000, seed: int
     return out
 
 
+def criteria_blocks(k: dict) -> list:
+    """The per-criterion summary of one kind as report-kit blocks (a heading, one table, the pooled
+    alpha for contrast): for the results report, whichever page renders it. Model names and answers
+    are data: the kit escapes them."""
+    from lugha.report import Heading, Muted, Paragraph, Sample, Table, fmt
+
+    def pct(r):
+        return "–" if r is None else f"{100 * r:.0f}%"
+
+    def ci(x):
+        if not x or x.get("rate") is None:
+            return "–"
+        return [f"{100 * x['rate']:.1f}% ", Muted(f"[{100 * x['low']:.1f}–{100 * x['high']:.1f}]")]
+
+    rows = []
+    for cid, c in k["criteria"].items():
+        for g in c["groups"]:
+            mean = "–" if g["mean"] is None else [fmt(g["mean"]) + " ",
+                                                 Muted(f"[{fmt(g['mean_low'])}–{fmt(g['mean_high'])}]")]
+            a = g["agreement"]
+            answers = "; ".join(f"{v}: {n}" for v, n in g["counts"].items())
+            if g.get("win_rates"):
+                answers += " · win rate: " + "; ".join(f"{m} {pct(w['rate'])}" for m, w in g["win_rates"].items())
+            rows.append([cid, Sample(g["model"], block=False), g["lang"], g["items"], g["ratings"], mean,
+                         ci(g.get("flagged")),
+                         f"{'–' if a['alpha'] is None else fmt(a['alpha'])} ({g['level']})",
+                         "–" if a["observed_agreement"] is None else fmt(a["observed_agreement"]), answers])
+    out = [Heading("Per criterion (never pooled)", level=3),
+           Paragraph("Per model and language: mean of per-item means with a 95% bootstrap interval over items; "
+                     "items flagged (yes/no criteria) with a Wilson 95% interval; Krippendorff's α at the "
+                     "criterion's level, with the observed agreement.", cls="muted"),
+           Table(["criterion", "model", "lang", "items", "ratings", "mean", "flagged", "α (level)", "observed",
+                  "answers"], rows, num=[3, 4, 5, 6, 7, 8])]
+    if k.get("pooled_alpha") is not None:
+        out.append(Paragraph(f"Pooled α over all scale criteria: {fmt(k['pooled_alpha'])} (for contrast only: "
+                             "differences between criteria count as agreement here, so it says nothing about "
+                             "any one of them).", cls="muted"))
+    return out
+
+
 def _win_rates(rows: list[dict]) -> dict:
     """Each model of a pair: items won / lost / tied by the item's majority answer (no majority: a
     tie), as ``stats.win_rate``."""
