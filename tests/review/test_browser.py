@@ -277,6 +277,8 @@ def test_two_reviewers_rate_a_blinded_ab_pair(tmp_path, browser):
         page.goto(f"{server.url}/admin/{admin}")
         key = page.locator("#blind-key").inner_text()
         assert all(m in key for m in models)
+        page.goto(f"{server.url}/admin/{admin}/results")
+        assert " vs ".join(models) in page.locator("body").inner_text()
         ctx.close()
     finally:
         server.kill(15)
