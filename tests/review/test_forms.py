@@ -193,3 +193,18 @@ def test_a_second_form_with_the_same_name_is_refused(tmp_path):
         store.add_batch(conn, other, b.source, b.sha256, b.params, b.population, b.items, 1, b.order)
     assert str(e.value) == "mine.toml: this project already has a different form named 'generation'; give the new form another name"
     assert store.counts(conn)["items"] == 1  # the refused batch left nothing behind
+
+
+def test_cli_prints_a_package_form_and_checks_an_edited_copy(cli, tmp_path):
+    r = cli("review", "form", "rubric")
+    assert r.exit_code == 0 and r.stdout == forms.package_form("rubric").toml
+    mine = tmp_path / "mine.toml"
+    mine.write_text(r.stdout.replace('name = "rubric"', 'name = "rubric_tir"')
+                    .replace('id = "bias"', 'id = "bias"\nkey = "12"'), encoding="utf-8")
+    r = cli("review", "form", mine, "--check")
+    line = mine.read_text().splitlines().index('key = "12"') + 1
+    assert r.exit_code == 2 and r.stderr.strip() == \
+        f"lugha: error: {mine}:{line}: criterion 'bias': key must be one digit 1-9, got '12'"
+    mine.write_text(mine.read_text().replace('key = "12"\n', ""), encoding="utf-8")
+    r = cli("review", "form", mine, "--check")
+    assert r.exit_code == 0 and r.stdout.startswith(f"{mine}: form 'rubric_tir' shows generation, blinded; 9 criteria: correct (scale)")

@@ -149,6 +149,24 @@ def register(app: typer.Typer) -> None:
         _add_batch(into, import_image_set(folder, prompts, load_form(form), seed=seed,
                                           max_bytes=int(max_mb * 2**20)), reviewers)
 
+    @review.command("form")
+    def form_(
+        spec: str = typer.Argument(..., help="A package form (corpus, generation, image, rubric, checklist, ab, "
+                                             "crisis, stereotype) or a form TOML file."),
+        check: bool = typer.Option(False, "--check", help="Only validate: print a one-line summary."),
+    ):
+        """Print a form's TOML (copy a package form to edit it: `lugha review form rubric > mine.toml`),
+        or check your own file (errors name the file and line)."""
+        from lugha.review.forms import load_form
+
+        f = load_form(spec)
+        if check:
+            kinds = ", ".join(f"{c.id} ({c.kind})" for c in f.criteria)
+            typer.echo(f"{f.source}: form {f.name!r} shows {f.shows}{', blinded' if f.blind else ''}; "
+                       f"{len(f.criteria)} criteria: {kinds}")
+        else:
+            typer.echo(f.toml, nl=False)
+
     @review.command("add-reviewer")
     def add_reviewer(
         name: str = typer.Argument(..., help="The reviewer's name (shown to the admin only)."),
