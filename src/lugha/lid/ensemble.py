@@ -50,6 +50,12 @@ def _bundled(name: str):
     return _BACKEND_CACHE[name]
 
 
+def preload_bundled() -> None:
+    """Load every bundled backend into this process's cache (see lugha.lid.preload)."""
+    for name in BUNDLED:
+        _bundled(name)
+
+
 def load_model_backend(path: str | Path):
     """A user model file: a model made by `lugha lid train` when lugha.lid.train recognises it,
     else a fastText file (GlotLID, OpenLID)."""
