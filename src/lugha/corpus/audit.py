@@ -100,8 +100,12 @@ def categorize(s: dict, pred_lang: str, pred_score: float, lang: Lang, cfg: dict
     return "CC"
 
 
-def document_signals(text: str, lang: Lang, boiler: sig.Boilerplate, region: str | None) -> dict:
-    prof = sig.char_profile(text)
+def document_signals(text: str, lang: Lang, boiler: sig.Boilerplate, region: str | None,
+                     prof: sig.Profile | None = None) -> dict:
+    """Every per-document signal; `prof` is the text's char_profile when the caller computed it for
+    a whole batch (sig.char_profiles)."""
+    if prof is None:
+        prof = sig.char_profile(text)
     toks = sig.words(text)
     expected = sum(n for sc, n in prof.scripts.items() if sc in lang.scripts) if lang.scripts else prof.letters
     script_letters = sum(prof.scripts.values())
@@ -217,6 +221,7 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
     good = [it for it in batch if isinstance(it, Record)]
     preds = iter(ident.identify([r.text for r in good]) if good else [])
     norms = [normalise(r.text) for r in good]
+    profs = iter(sig.char_profiles([r.text for r in good]))
     sigs = iter(batch_bands(minhash_signatures(norms, params), params))
     n_bands = params.bands
     norms_it = iter(norms)
@@ -235,7 +240,7 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
                 cols[name].append(row.get(name))
             continue
         p = next(preds)
-        s = document_signals(it.text, lang, boiler, region)
+        s = document_signals(it.text, lang, boiler, region, next(profs))
         cat = categorize(s, p.lang, p.score, lang, cats_cfg)
         norm = next(norms_it)
         row = {
