@@ -113,7 +113,6 @@ def fidelity_cmd(
 
     from lugha.evaluate import fidelity as fd
     from lugha.langs import resolve
-    from lugha.records import sha256_file
     from lugha.report import write_json
 
     target = resolve(lang).code
@@ -121,7 +120,6 @@ def fidelity_cmd(
     model_sig = None
     if generations is not None:
         rows = fd.read_generations(generations, default_lang=target)
-        params["generations_sha256"] = sha256_file(generations)
         model_name = model or str(generations)
     else:
         if model is None or prompts is None:
@@ -136,13 +134,14 @@ def fidelity_cmd(
         else:
             completions = m.generate(plist, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
         rows = [{"prompt": p, "completion": c, "language": target} for p, c in zip(plist, completions)]
-        params.update(prompts_sha256=sha256_file(prompts), continuation=continuation,
+        params.update(continuation=continuation,
                       max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
         model_sig = m.signature()
         model_name = model
     identify = fd.lid_identifier(str(lid_model) if lid_model else None)
     scored = fd.score_generations(rows, identify, min_tokens=min_tokens)
-    result = fd.fidelity_result(scored, model_name, params, model_sig, identify.signature())
+    result = fd.fidelity_result(scored, model_name, params, model_sig, identify.signature(),
+                                inputs=[generations if generations is not None else prompts])
     t = Table(title=f"language fidelity, {model_name}")
     for c in ("lang", "responses", "judged", "LPR", "WPR", "lines in other languages"):
         t.add_column(c, justify="left" if c in ("lang", "lines in other languages") else "right")

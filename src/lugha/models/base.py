@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -47,19 +46,6 @@ def parse_spec(spec: str) -> ModelSpec:
     if not sep or backend not in BACKENDS or not path:
         raise LughaError(f"model spec {spec!r} is not BACKEND:PATH with BACKEND one of {', '.join(BACKENDS)}")
     return ModelSpec(backend, path)
-
-
-def hash_files(paths: list[Path]) -> str:
-    """SHA-256 over the files' bytes in order (one file: its plain SHA-256)."""
-    from lugha.records import sha256_file
-
-    if len(paths) == 1:
-        return sha256_file(paths[0])
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(p.name.encode())
-        h.update(bytes.fromhex(sha256_file(p)))
-    return h.hexdigest()
 
 
 def load_model(spec: str, device: str | None = None) -> LanguageModel:
