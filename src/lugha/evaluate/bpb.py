@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from lugha.evaluate.texts import language_of, read_documents
-from lugha.report import base_signature
+from lugha.signature import Signature
 
 LN2 = math.log(2)
 
@@ -38,8 +38,6 @@ def evaluate_bpb(model, files: list[str | Path], langs: dict[str, str] | None = 
                  n_boot: int = 1000, seed: int = 0, progress=None) -> dict:
     """Score every file with ``model`` (lugha.models interface). ``langs`` maps a file to a
     language tag (default: from the file name). Returns the JSON-ready result."""
-    from lugha.records import sha256_file
-
     per_file = []
     by_lang: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     total_seconds = 0.0
@@ -73,16 +71,14 @@ def evaluate_bpb(model, files: list[str | Path], langs: dict[str, str] | None = 
         per_lang[lang] = {"bpb": bpb_of(float(nats.sum()), int(nbytes.sum())), "ci95": [lo, hi],
                           "documents": int(len(nats)), "bytes": int(nbytes.sum())}
     msig = model.signature()
-    sig = base_signature(
-        task="bpb", model=model.spec, **{k: v for k, v in msig.items()},
-        text_sha256={str(f): sha256_file(f) for f in files},
-        context=context or "max", stride=stride or "context", limit=limit, bootstrap=n_boot, seed=seed,
-    )
+    sig = Signature.build("bpb", files, model_info=msig, params={
+        "model": model.spec, "context": context or "max", "stride": stride or "context", "limit": limit,
+        "bootstrap": n_boot, "seed": seed})
     total_bytes = sum(r["bytes"] for r in per_file)
     return {
         "kind": "bpb", "model": model.spec,
         "size_bytes": msig.get("size_bytes"), "n_params": msig.get("n_params"),
         "files": per_file, "languages": per_lang,
         "bytes_per_second": total_bytes / total_seconds if total_seconds > 0 else None,
-        "signature": sig,
+        "signature": sig.to_dict(),
     }

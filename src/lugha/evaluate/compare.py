@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from lugha.errors import LughaError
+from lugha.signature import format_signature
 
 
 def model_name(spec: str) -> str:
@@ -18,18 +19,9 @@ def model_name(spec: str) -> str:
 
 
 def compact_signature(sig: dict) -> str:
-    """signature_string with per-file hash maps counted and hashes cut to 12 hex digits (the JSON
-    keeps them whole)."""
-    from lugha.report import signature_string
-
-    sig = dict(sig)
-    for k, v in sig.items():
-        if k.endswith("_sha256"):
-            if isinstance(v, dict):
-                sig[k] = f"{len(v)} files"
-            elif isinstance(v, str):
-                sig[k] = v[:12]
-    return signature_string(sig)
+    """The short one-line signature (hashes cut to 12 hex digits; the JSON keeps them whole). Reads
+    results written before the one Signature layout too."""
+    return format_signature(sig, short=True)
 
 
 def load_results(paths: list[str | Path]) -> dict:

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
-err_console = Console(stderr=True, soft_wrap=True)
+from lugha.progress import console
+
+err_console = console(stderr=True)
 
 train_app = typer.Typer(no_args_is_help=True, help="Train a local model.")
 
