@@ -234,7 +234,7 @@ def mcq_cmd(
 
     from lugha.evaluate import mcq
     from lugha.records import expand_inputs
-    from lugha.report import write_json, write_text_atomic
+    from lugha.records import write_json, write_text
 
     paths = expand_inputs(files)
     rep = mcq.read_reported_any(reported) if reported else None
@@ -265,9 +265,9 @@ def mcq_cmd(
     if predictions:
         mcq.write_predictions(result, predictions)
     if html_out:
-        write_text_atomic(html_out, mcq.render_html(result))
+        write_text(html_out, mcq.render_html(result))
     if md_out:
-        write_text_atomic(md_out, mcq.render_markdown(result))
+        write_text(md_out, mcq.render_markdown(result))
 
 
 def compare_cmd(
