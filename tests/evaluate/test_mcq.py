@@ -179,3 +179,24 @@ def test_cli_checks_files_before_loading_the_model(cli, tmp_path):
     res = cli("eval", "mcq", "--model", "gguf:/nonexistent.gguf", str(bad))
     assert res.exit_code == 2
     assert f"{bad}:1: expected 6 fields" in res.output
+
+
+def test_a_model_without_choice_logliks_is_scored_by_loglik_differences(tmp_path, shared_data):
+    """The n-gram backend has only loglik(): the continuation's log-likelihood is
+    loglik(context + continuation) - loglik(context), exactly."""
+    from lugha.models.ngram import KneserNeyLM
+    from lugha.models.ngram_backend import NgramModel
+
+    lines = (shared_data / "ntrex128" / "newstest2019-src.eng.txt").read_text(encoding="utf-8").splitlines()
+    KneserNeyLM.train(lines[:300], order=3).save(tmp_path / "eng3.lm")
+    m = NgramModel(tmp_path / "eng3.lm")
+    assert not hasattr(m, "choice_logliks")
+    f = shared_data / MMLU / "virology_val.csv"
+    r = mcq.evaluate_mcq(m, [f], n_boot=0)
+    items = mcq.read_items(f)
+    x, it = r["files"][0]["items"][2], items[2]
+    ctx = mcq.context(it, "virology")
+    want = [m.lm.text_logprob(ctx + c) - m.lm.text_logprob(ctx) for c in mcq.continuations()]
+    assert x["loglik"] == [pytest.approx(w, abs=1e-9) for w in want]
+    assert x["pred"] == "ABCD"[max(range(4), key=want.__getitem__)]
+    assert r["files"][0]["n"] == 18 and r["signature"]["backends"]["model"] == "ngram-kn"
