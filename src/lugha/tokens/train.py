@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from lugha import langs
 from lugha.errors import LughaError
@@ -30,35 +30,45 @@ def corpus_texts(paths: Sequence[str | Path], text_field: str = "text", counts: 
             counts["unreadable"] = counts.get("unreadable", 0) + 1
 
 
-def train(corpus: Sequence[str | Path], lang: str, vocab_size: int, kind: str, out: str | Path,
-          text_field: str = "text", min_frequency: int = 2) -> dict:
+def build(texts: Iterable[str], vocab_size: int, kind: str = "bpe", min_frequency: int = 2,
+          special_tokens: Sequence[str] = ()):
     """Train a BPE (byte-level, so no unknown tokens) or a Unigram (Metaspace, <unk> for unseen
-    characters) tokenizer and write out/tokenizer.json. Returns what was trained, for the caller."""
+    characters) tokenizer on texts; returns the `tokenizers.Tokenizer`. ``special_tokens`` get the
+    first ids and count in ``vocab_size``."""
     from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers
     from tokenizers.models import BPE, Unigram
     from tokenizers.trainers import BpeTrainer, UnigramTrainer
 
-    code = langs.resolve(lang).code
     if kind not in ("bpe", "unigram"):
         raise LughaError(f"unknown --kind {kind!r}; use bpe or unigram")
     if vocab_size < 300:
         raise LughaError(f"--vocab-size {vocab_size} is too small (at least 300: 256 bytes + merges)")
-    counts: dict = {}
     if kind == "bpe":
         tok = Tokenizer(BPE())
         tok.normalizer = normalizers.NFC()
         tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
         tok.decoder = decoders.ByteLevel()
         trainer = BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, show_progress=False,
-                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                             special_tokens=list(special_tokens))
     else:
         tok = Tokenizer(Unigram())
         tok.normalizer = normalizers.NFC()
         tok.pre_tokenizer = pre_tokenizers.Metaspace()
         tok.decoder = decoders.Metaspace()
-        trainer = UnigramTrainer(vocab_size=vocab_size, unk_token="<unk>", special_tokens=["<unk>"],
-                                 show_progress=False)
-    tok.train_from_iterator(corpus_texts(corpus, text_field, counts), trainer=trainer)
+        trainer = UnigramTrainer(vocab_size=vocab_size, unk_token="<unk>",
+                                 special_tokens=["<unk>", *special_tokens], show_progress=False)
+    tok.train_from_iterator(texts, trainer=trainer)
+    return tok
+
+
+def train(corpus: Sequence[str | Path], lang: str, vocab_size: int, kind: str, out: str | Path,
+          text_field: str = "text", min_frequency: int = 2) -> dict:
+    """Train a tokenizer on the corpus files (see ``build``) and write out/tokenizer.json.
+    Returns what was trained, for the caller."""
+    code = langs.resolve(lang).code
+    counts: dict = {}
+    tok = build(corpus_texts(corpus, text_field, counts), vocab_size, kind, min_frequency)
     if not counts.get("documents"):
         raise LughaError(f"no readable text in {', '.join(map(str, corpus))}")
     out = Path(out)
