@@ -141,10 +141,14 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
 
     if minutes is None and steps is None:
         raise LughaError("give --minutes M or --steps N")
-    cfg = {**DEFAULTS, "rank": rank, "alpha": 2 * rank, **(overrides or {})}
-    unknown = set(cfg) - set(DEFAULTS)
-    if unknown:
-        raise LughaError(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(DEFAULTS)}")
+    cfg = {**DEFAULTS, "rank": rank, "alpha": 2 * rank}
+    for k, v in (overrides or {}).items():
+        if k not in DEFAULTS or k == "rank":
+            raise LughaError(f"--set {k}: unknown setting; settable: {', '.join(x for x in DEFAULTS if x != 'rank')}")
+        try:
+            cfg[k] = type(DEFAULTS[k])(v)
+        except ValueError:
+            raise LughaError(f"--set {k}={v}: expected a {type(DEFAULTS[k]).__name__}") from None
     check_base_spec(base_spec)  # before reading text or loading anything
     status = on_status or (lambda s: None)
     out = Path(out)
