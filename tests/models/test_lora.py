@@ -195,3 +195,42 @@ def load_sha(base):
     from lugha.models.embedded import embedded_path
 
     return hash_files([embedded_path(base)])
+
+
+def test_compare_table_borrowed_adapted_local(cli, tiny_llama, tiny_text, tmp_path):
+    """One table per language: the borrowed model zero-shot, + LoRA, and the local n-gram, with the
+    training figures read from the adapter's training.json and the drift from fidelity results."""
+    info = _train_tiny(tiny_llama, tiny_text, tmp_path / "adapter")
+    held = tmp_path / "held.hau.txt"
+    held.write_text("\n".join(LINES[:3]) + "\n", encoding="utf-8")
+    assert cli("train", "ngram", tiny_text, "--order", "3", "--out", tmp_path / "hau3.lm").exit_code == 0
+    specs = {"zero": f"hf:{tiny_llama}", "lora": f"lora:{tmp_path / 'adapter'}", "ngram": f"ngram:{tmp_path / 'hau3.lm'}"}
+    results = []
+    for name, spec in specs.items():
+        out = tmp_path / f"{name}.bpb.json"
+        r = cli("eval", "bpb", "--model", spec, held, "--json", out, "--bootstrap", "20")
+        assert r.exit_code == 0, r.output
+        results.append(out)
+    gens = tmp_path / "gens.jsonl"  # existing continuations: one in Hausa, one drifting into English
+    gens.write_text(json.dumps({"completion": "Gwamnati ta ce za ta gina sababbin makarantu a jihar nan.",
+                                "language": "hau"}) + "\n" + json.dumps(
+        {"completion": "The government said it will build new schools in the state.", "language": "hau"}) + "\n")
+    fid = tmp_path / "lora.fid.json"
+    r = cli("eval", "fidelity", "--lang", "hau", "--generations", gens, "--model", specs["lora"], "--json", fid)
+    assert r.exit_code == 0, r.output
+    r = cli("compare", *results, fid, "--out", tmp_path / "cmp")
+    assert r.exit_code == 0, r.output
+    cmp = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    rows = {x["model"]: x for x in cmp["rows"] if x["lang"] == "hau"}
+    assert [x["kind"] for x in cmp["rows"]] == ["borrowed", "borrowed + LoRA", "local n-gram"]
+    lora, zero = rows[specs["lora"]], rows[specs["zero"]]
+    assert lora["train_tokens"] == info["tokens_seen"] == 3 * 2 * 16
+    assert lora["train_wall_s"] == info["compute"]["wall_seconds"] and lora["train_peak_mb"] > 0
+    assert lora["trainable_params"] == info["trainable_parameters"] < lora["n_params"]
+    by_file = {json.loads(p.read_text())["model"]: json.loads(p.read_text())["languages"]["hau"] for p in results}
+    assert lora["bpb"] == by_file[specs["lora"]]["bpb"] and lora["bpb_ci95"] == by_file[specs["lora"]]["ci95"]
+    assert lora["lpr"] == 0.5 and lora["drift_eng"] == 0.5 and lora["drift_other"] == 0.0
+    assert f"LoRA takes {zero['name']} from {zero['bpb']:.3f} to {lora['bpb']:.3f} bpb after 96 training tokens" \
+        in cmp["verdicts"]["hau"]
+    md = (tmp_path / "cmp" / "compare.md").read_text()
+    assert "| hau | borrowed + LoRA |" in md and "training tokens" in md
