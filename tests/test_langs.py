@@ -37,3 +37,19 @@ def test_unknown_tag_lists_close_matches():
     msg = str(e.value)
     assert msg.startswith("unknown language tag 'tirr'; close matches: ")
     assert "tir (Tigrinya)" in msg
+
+
+@pytest.mark.parametrize("tag", ["und", "UND", "und-Latn"])
+def test_undetermined_is_refused_without_offering_itself(tag):
+    with pytest.raises(LughaError) as e:
+        resolve(tag)
+    msg = str(e.value)
+    assert msg.startswith(f"{tag!r} means 'undetermined language', which a corpus cannot claim")
+    assert "close matches" not in msg and "Undetermined" not in msg
+
+
+def test_close_matches_never_include_the_refused_tag():
+    from lugha.langs import suggest
+
+    assert not any(s.startswith("und ") for s in suggest("und"))
+    assert not any(s.startswith("xx ") for s in suggest("xx"))

@@ -7,6 +7,7 @@ dominant-language table; gflanguages: the scripts each language is written in), 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -110,6 +111,58 @@ def _gf_scripts() -> dict[str, set[str]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _script_aliases() -> dict[str, tuple[str, ...]]:
+    """ISO 15924 codes that name a union or a variant of scripts -> the Unicode scripts they cover,
+    read from the IANA registry's script descriptions (which quote ISO 15924): "Japanese (alias for
+    Han + Hiragana + Katakana)" makes Jpan -> (Hani, Hira, Kana); "Han (Simplified variant)" makes
+    Hans -> (Hani,); "Jamo (alias for Jamo subset of Hangul)" makes Jamo -> (Hang,).
+
+    A text's script profile is measured with the Unicode Script property, which only knows the base
+    scripts (Hani, Hang, Hira, Kana, Bopo, Cyrl, Latn, ...): CLDR's Hans/Hant/Kore/Jpan/Hanb must be
+    compared as the scripts they stand for."""
+    path = Path(langcodes.__file__).parent / "data" / "language-subtag-registry.txt"
+    names: dict[str, str] = {}  # script code -> its first description
+    for entry in path.read_text(encoding="utf-8").split("%%"):
+        fields: dict[str, str] = {}
+        for ln in entry.strip().splitlines():
+            if ": " in ln and not ln.startswith(" "):
+                k, v = ln.split(": ", 1)
+                fields.setdefault(k, v)
+        if fields.get("Type") == "script" and ".." not in fields.get("Subtag", ".."):
+            names[fields["Subtag"]] = fields.get("Description", "")
+    # a script's name, as other descriptions refer to it: "Han (Hanzi, Kanji, Hanja)" -> "Han"
+    by_name: dict[str, str] = {}
+    for code, desc in names.items():
+        if "(" in desc and ("alias for" in desc or "variant)" in desc):
+            continue
+        by_name.setdefault(desc.split(" (")[0].strip().lower(), code)
+    out: dict[str, tuple[str, ...]] = {}
+    for code, desc in names.items():
+        m = re.search(r"\(alias for (.+)\)$", desc)
+        if m:
+            parts = [p.strip().removeprefix("Jamo subset of ").lower() for p in m.group(1).split("+")]
+        else:
+            m = re.match(r"(.+?) \(.*variant\)$", desc)
+            if not m:
+                continue
+            parts = [m.group(1).strip().lower()]
+        members = tuple(by_name[p] for p in parts if p in by_name and by_name[p] != code)
+        if members and len(members) == len(parts):
+            out[code] = members
+    return out
+
+
+def script_members(script: str) -> tuple[str, ...]:
+    """The Unicode scripts an ISO 15924 code covers: Jpan -> (Hani, Hira, Kana), Kore -> (Hang, Hani),
+    Hanb -> (Hani, Bopo), Hans/Hant -> (Hani,); a base script is itself (Ethi -> (Ethi,))."""
+    return _script_aliases().get(script, (script,))
+
+
+def _unicode_scripts(scripts) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m for s in scripts for m in script_members(s)))
+
+
 @dataclass(frozen=True)
 class Lang:
     """A resolved language: what the user asked for, and what counts as a match."""
@@ -118,7 +171,7 @@ class Lang:
     code: str  # canonical ISO 639-3 (individual language where a macrolanguage was given)
     name: str
     equivalents: frozenset[str] = field(default_factory=frozenset)  # iso3 codes that count as it
-    scripts: tuple[str, ...] = ()  # ISO 15924 codes it is written in, most likely first
+    scripts: tuple[str, ...] = ()  # Unicode scripts (ISO 15924) it is written in, most likely first
 
     def matches(self, iso3: str | None) -> bool:
         return bool(iso3) and (iso3 in self.equivalents or same_language(iso3, self.code))
@@ -126,7 +179,9 @@ class Lang:
 
 def expected_scripts(iso3: str) -> tuple[str, ...]:
     """Scripts a language is written in: CLDR's likely script first, then every other script
-    Google Fonts' language data lists for it (Hausa: Latn, Arab)."""
+    Google Fonts' language data lists for it (Hausa: Latn, Arab). Union and variant codes are given
+    as the Unicode scripts they cover (Japanese: Hani, Hira, Kana; Korean: Hang, Hani), because
+    that is what a text's script profile reports."""
     first: list[str] = []
     try:
         likely = langcodes.Language.get(iso3).maximize().script
@@ -138,7 +193,7 @@ def expected_scripts(iso3: str) -> tuple[str, ...]:
     M = macrolanguage_of(iso3)
     if M and not others:
         others |= _gf_scripts().get(M, set())
-    return tuple(dict.fromkeys(first + sorted(others)))
+    return _unicode_scripts(first + sorted(others))
 
 
 @lru_cache(maxsize=512)
@@ -164,6 +219,9 @@ def resolve(tag: str) -> Lang:
         except LookupError:
             parsed = None
     if parsed is None or not lang_sub or lang_sub not in names:
+        if raw.lower().replace("_", "-").split("-")[0] == UNDETERMINED:
+            raise LughaError(f"{raw!r} means 'undetermined language', which a corpus cannot claim; give the "
+                             "language it should be in (an ISO 639 code such as tir, ha or sw, or a name)")
         raise LughaError(f"unknown language tag {raw!r}; close matches: {', '.join(suggest(raw)) or 'none'}")
     iso = to_iso3(lang_sub)
     code = canonical(iso)
@@ -176,7 +234,7 @@ def resolve(tag: str) -> Lang:
         eq.add(M)
     scripts = expected_scripts(code)
     if parsed.script:  # an explicit script in the tag (ku-Arab) narrows what is expected
-        scripts = (parsed.script,)
+        scripts = _unicode_scripts([parsed.script])
     name = langcodes.Language.get(code).display_name()
     return Lang(tag=raw, code=code, name=name, equivalents=frozenset(eq), scripts=scripts)
 
@@ -189,7 +247,9 @@ def suggest(raw: str, n: int = 5) -> list[str]:
     name_index = {v.lower(): k for k, v in names.items()}
     by_name = [name_index[m] for m in difflib.get_close_matches(low, list(name_index), n=n, cutoff=0.6)]
     prefix = [c for c in names if len(c) <= 3 and (low.startswith(c) or c.startswith(low))]
-    seen = list(dict.fromkeys(prefix[:2] + by_code[:3] + by_name))[:n]
+    # never the tag that was just refused (nor another spelling of it)
+    own = {low, to_iso3(low)}
+    seen = [c for c in dict.fromkeys(prefix[:2] + by_code[:3] + by_name) if c not in own and to_iso3(c) not in own][:n]
     return [f"{to_iso3(c)} ({names[c]})" for c in seen]
 
 

@@ -1,4 +1,9 @@
-"""Progress bars for the CLI: Rich on a terminal, nothing when stderr is piped or captured."""
+"""The CLI's console and progress bars: Rich on a terminal, no bars when stderr is piped or captured.
+
+Every Console the CLIs print through comes from `console()`: it prints text literally. Paths,
+messages and corpus text are never read as Rich markup (`a[x]b.txt` stays `a[x]b.txt`) or emoji
+codes (`:-1:` stays `:-1:`), and nothing is re-coloured by Rich's highlighter. Colour is added on
+purpose only, with `styled()` (a `rich.text.Text`, whose content is never parsed)."""
 
 from __future__ import annotations
 
@@ -7,8 +12,25 @@ import time
 from typing import Callable
 
 from rich.console import Console
+from rich.text import Text
 
-err_console = Console(stderr=True, soft_wrap=True)
+
+def console(stderr: bool = False) -> Console:
+    """A Console that prints what it is given, literally (no markup, emoji codes or highlighting)."""
+    return Console(stderr=stderr, soft_wrap=True, markup=False, emoji=False, highlight=False)
+
+
+def styled(text: str, style: str) -> Text:
+    """`text` in a style (e.g. "green"), still literal."""
+    return Text(str(text), style=style)
+
+
+def line(*parts: str | Text) -> Text:
+    """Plain strings and styled() pieces joined into one literal line."""
+    return Text.assemble(*parts)
+
+
+err_console = console(stderr=True)
 
 Close = Callable[[], None]
 
@@ -19,7 +41,7 @@ def count_bar(label: str) -> tuple[Callable[[int, int], None] | None, Close]:
         return None, lambda: None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    prog = Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    prog = Progress(TextColumn(label, style="bold", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=err_console)
     task = prog.add_task(label, total=None)
     prog.start()
@@ -33,7 +55,7 @@ def bytes_bar(label: str, unit: str = "docs") -> tuple[Callable[[int, int, int],
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     start = time.perf_counter()
-    prog = Progress(TextColumn(f"[bold]{label}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rate]}"),
+    prog = Progress(TextColumn(label, style="bold", markup=False), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rate]}", markup=False),
                     TimeElapsedColumn(), TimeRemainingColumn(), console=err_console)
     task = prog.add_task(label, total=None, rate="")
     prog.start()

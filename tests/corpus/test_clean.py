@@ -193,7 +193,7 @@ def test_verify_detects_a_one_byte_change_in_any_shard(cleaned, tmp_path):
         data[pos] ^= 0x01
         shard.write_bytes(bytes(data))
         problems = verify(out)
-        assert len(problems) == 1 and problems[0].startswith(f"{part}/{shard.name}: SHA-256")
+        assert len(problems) == 1 and problems[0].startswith(f"{part}/{shard.name}: changed (SHA-256 ")
         data[pos] ^= 0x01
         shard.write_bytes(bytes(data))
     assert verify(out) == []
@@ -214,7 +214,11 @@ def test_verify_from_the_cli(cleaned, tmp_path, cli):
     shard.write_bytes(bytes(data))
     r = cli("clean", "--verify", out)
     assert r.exit_code == 1
-    assert f"removed/{shard.name}: SHA-256" in r.stderr
+    assert r.stderr.startswith(f"removed/{shard.name}: changed (SHA-256 ")
+    shard.unlink()
+    r = cli("clean", "--verify", out)
+    assert r.exit_code == 1
+    assert r.stderr.splitlines() == [f"removed/{shard.name}: missing"]  # not "changed ...: missing"
 
 
 def test_reused_audit_with_pii_drop_rule_and_parquet(cleaned, tmp_path):

@@ -48,7 +48,7 @@ def test_half_sentence_by_hand(bigram, tmp_path):
     assert h["lines"] == 2
     # the whole-line figure is still there and includes the first halves
     assert res["languages"]["hau"]["bpb"] > 0 and res["metric"] == "half-sentence"
-    assert res["signature"]["metric"] == "half-sentence"
+    assert res["signature"]["params"]["metric"] == "half-sentence"
 
 
 def test_half_sentence_cli(cli, bigram, tmp_path):

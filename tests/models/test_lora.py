@@ -179,7 +179,7 @@ def test_lora_on_real_model_lowers_bpb_merged_equals_adapter(base, somali, tmp_p
     assert ev["bpb"] < ev["zero_shot_bpb"] - 0.05, ev  # adapted to Somali news
     assert info["val_bpb"] < info["zero_shot_val_bpb"]
     assert info["steps"] == steps and info["tokens_seen"] == steps * sets["batch_size"] * sets["context"]
-    assert info["base"] == base and info["signature"]["base_sha256"] == load_sha(base)
+    assert info["base"] == base and info["signature"]["params"]["base_sha256"] == load_sha(base)
 
     shutil.move(tmp_path / "a", tmp_path / "elsewhere")  # an embedded base is found wherever pip put it
     d = tmp_path / "elsewhere" / "adapter"

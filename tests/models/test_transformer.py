@@ -103,7 +103,7 @@ def test_cli_bpb_with_hf_folder_and_rolling_windows(cli, tiny, tiny_llama, tmp_p
     expect = tiny.loglik(LINES, context=8, stride=4)
     nbytes = sum(b for _, b in expect)
     assert doc["files"][0]["bpb"] == pytest.approx(-sum(n for n, _ in expect) / nbytes / math.log(2), abs=1e-6)
-    assert doc["signature"]["context"] == 8 and doc["signature"]["stride"] == 4
+    assert doc["signature"]["params"]["context"] == 8 and doc["signature"]["params"]["stride"] == 4
     r = cli("eval", "bpb", "--model", f"hf:{tiny_llama}", text, "--context", "8", "--stride", "9")
     assert r.exit_code == 2 and r.stderr.strip() == "lugha: error: --stride must be between 1 and --context (8), got 9"
 

@@ -6,20 +6,20 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from lugha.errors import LughaError
-from lugha.progress import count_bar
+from lugha.progress import console, count_bar, line, styled
 
-out_console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+out_console = console()
+err_console = console(stderr=True)
 
 
 def print_clean(res) -> None:
     from rich.table import Table
 
     from lugha.corpus.datasheet import rule_meaning
-    from lugha.report import signature_string
+    from lugha.records import skipped_line
+    from lugha.signature import format_signature
 
     m = res.manifest
     c = m["counts"]
@@ -28,7 +28,7 @@ def print_clean(res) -> None:
         t.add_column(col, justify=just)
     for s in m["conservation"]["sources"]:
         t.add_row(s["path"], f"{s['input']:,}", f"{s['kept']:,}", f"{s['removed']:,}",
-                  "[green]ok[/]" if s["ok"] else "[red]MISMATCH[/]")
+                  styled("ok", "green") if s["ok"] else styled("MISMATCH", "red"))
     out_console.print(t)
     r = Table(title="Removed, by rule")
     r.add_column("rule")
@@ -41,13 +41,16 @@ def print_clean(res) -> None:
     masked = sum(p["masked"].values())
     out_console.print(f"PII: action {p['action']} ({', '.join(p['kinds'])}); {masked:,} span(s) masked in "
                       f"{p['masked_docs']:,} kept document(s)")
-    ok = "[green]holds[/]" if m["conservation"]["ok"] else "[red]DOES NOT HOLD[/]"
-    out_console.print(f"Input {c['input']:,} = kept {c['kept']:,} + removed {c['removed']:,}: conservation {ok}")
+    ok = styled("holds", "green") if m["conservation"]["ok"] else styled("DOES NOT HOLD", "red")
+    out_console.print(line(f"Input {c['input']:,} = kept {c['kept']:,} + removed {c['removed']:,}: conservation ", ok))
     how = "reused" if res.audit_reused else "ran"
     out_console.print(f"Audit {how}: {m['audit']['dir']} · shards written {res.chunks_done}, "
                       f"already done {res.chunks_skipped}")
     out_console.print(f"Output: {res.out_dir}/kept, {res.out_dir}/removed, manifest.json, DATASHEET.md, datasheet.html")
-    out_console.print(signature_string(m["signature"]), highlight=False)
+    skipped = skipped_line(m.get("skipped", []), "manifest.json")
+    if skipped:
+        err_console.print(skipped)
+    out_console.print(format_signature(m["signature"]), highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -78,7 +81,7 @@ def register(app: typer.Typer) -> None:
             problems = verify_dir(verify)
             if problems:
                 for p in problems:
-                    err_console.print(f"[red]changed[/] {p}", highlight=False)
+                    err_console.print(styled(p, "red"))  # "PATH: missing", "PATH: changed (...)", ...
                 out_console.print(f"{verify}: {len(problems)} problem(s); the output does not match its manifest")
                 raise typer.Exit(1)
             out_console.print(f"{verify}: every shard matches manifest.json")

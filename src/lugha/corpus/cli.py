@@ -7,19 +7,19 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
-from lugha.progress import bytes_bar
+from lugha.progress import bytes_bar, console, line, styled
 
-out_console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+out_console = console()
+err_console = console(stderr=True)
 
 
 def print_audit(result) -> None:
     from rich.table import Table
 
-    from lugha.corpus.audit import CATEGORIES, CATEGORY_NAMES
+    from lugha.corpus.categories import CATEGORIES, CATEGORY_NAMES
     from lugha.corpus.report import verdict
+    from lugha.records import skipped_line
 
     s = result.summary
     c = s["counts"]
@@ -38,10 +38,13 @@ def print_audit(result) -> None:
     d = s["duplicates"]
     out_console.print(f"Duplicates: {d['exact']:,} exact, {d['near']:,} near · PII found in {s['pii_docs']:,} documents")
     parts = " + ".join(f"{c[k]:,} {k}" for k in (*CATEGORIES, "unreadable"))
-    ok = "[green]reconciled[/]" if s["reconciled"] else "[red]DOES NOT RECONCILE[/]"
-    out_console.print(f"Input records: {c['total']:,} = {parts} ({ok})")
+    ok = styled("reconciled", "green") if s["reconciled"] else styled("DOES NOT RECONCILE", "red")
+    out_console.print(line(f"Input records: {c['total']:,} = {parts} (", ok, ")"))
     for u in s["unreadable_examples"][:10]:
-        err_console.print(f"[yellow]unreadable[/] {u}", highlight=False, markup=True)
+        err_console.print(line(styled("unreadable", "yellow"), f" {u}"))
+    skipped = skipped_line(s.get("skipped", []), "summary.json")
+    if skipped:
+        err_console.print(line(styled("skipped", "yellow"), skipped.removeprefix("skipped")))
     docs_s = c["total"] / result.seconds if result.seconds else 0
     out_console.print(f"{result.shards} shard(s) in {result.seconds:.1f} s ({docs_s:,.0f} docs/s)")
     out_console.print(f"Report: {result.report_html}\nAnnotations: {result.annotations}")

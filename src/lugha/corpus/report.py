@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 from lugha import report as kit
-from lugha.corpus.audit import CATEGORIES, CATEGORY_NAMES
+from lugha.report import (BulletList, Card, Cards, Chart, Code, Details, Heading, KeyValues, Paragraph, Sample,
+                          Status, Strong, Table)
+from lugha.corpus.categories import CATEGORIES, CATEGORY_NAMES
 
 
 def _length_labels(bins: list[int]) -> list[str]:
@@ -31,66 +33,131 @@ def verdict(summary: dict) -> str:
     return " ".join(parts)
 
 
+def _langs_cell(summary: dict) -> list:
+    lg = summary["lang"]
+    return [lg["name"], " (", Code(lg["code"]), ", tag “", lg["tag"], "”)"]
+
+
+def sections(summary: dict, charts: bool = True) -> kit.Report:
+    """The audit report as one structure (rendered to report.md and report.html)."""
+    c = summary["counts"]
+    s = summary
+    lang = s["lang"]
+    cats = list(CATEGORIES)
+    reconcile = (f"{c['total']:,} = " + " + ".join(f"{c[k]:,} {k}" for k in (*cats, "unreadable")))
+    b: list = [
+        Paragraph(Strong(verdict(s)), only="html"),
+        Paragraph(verdict(s), only="markdown"),
+        Cards([Card(c["total"], "records")]
+              + [Card(pct(s["shares"][k]), f"{k} · {CATEGORY_NAMES[k]}", c[k]) for k in cats]
+              + [Card(c["unreadable"], "unreadable"), Card(pct(s["duplicates"]["duplicate_share"]), "duplicates")],
+              only="html"),
+        Paragraph(Status([f"Records: {c['total']:,} (unreadable: {c['unreadable']:,}); reconciled: "
+                          f"{'yes' if s['reconciled'] else 'NO'} ({reconcile})"], s["reconciled"])),
+        Heading("Categories (Kreutzer et al. 2022)"),
+        Paragraph("CC correct natural text · CB correct language but boilerplate · CS correct but too short · "
+                  "WL wrong language · NL not language. Thresholds are in the configuration below.", cls="muted"),
+        Table(["category", "meaning", "documents", "share of readable"],
+              [[k, CATEGORY_NAMES[k], c[k], f"{s['shares'][k]:.1%}"] for k in cats], num=[2, 3]),
+    ]
+    if charts:
+        b.append(Chart(kit.bar_chart([f"{k} {CATEGORY_NAMES[k]}" for k in cats], [s["shares"][k] for k in cats],
+                                     title="Share of readable documents per category", fmt="{:.1%}")))
+    b += [
+        Heading("Claimed vs detected language"),
+        Paragraph(["Claimed: ", Strong(lang["name"]), " (", Code(lang["code"]), ", tag “", lang["tag"],
+                   "”); codes that count as it: ", Code(", ".join(lang["equivalents"])),
+                   ". Language-ID backends: ", ", ".join(s["lid_backends"]), " (ensemble vote)."]),
+    ]
+    if charts:
+        b.append(Chart(kit.bar_chart([f"{lg['code']} {lg['name']}" for lg in s["langs"][:15]],
+                                     [lg["share"] for lg in s["langs"][:15]],
+                                     title="Detected language (ensemble)", fmt="{:.1%}")))
+    b.append(Table(["detected", "name", "documents", "share", "counts as claimed", *cats],
+                   [[Code(lg["code"]), lg["name"], lg["docs"], f"{lg['share']:.1%}",
+                     Status("yes" if lg["matches_claim"] else "no", lg["matches_claim"]),
+                     *[lg.get("categories", {}).get(k, 0) for k in cats]] for lg in s["langs"][:30]],
+                   num=[2, 3, *range(5, 5 + len(cats))]))
+    b += [
+        Heading("Scripts (dominant script per document)"),
+        Table(["script", "documents"], [[k, v] for k, v in s["scripts"].items()]),
+        Paragraph([f"Expected scripts for {lang['name']}: ", Code(", ".join(lang["scripts"]) or "unknown"),
+                   f"; documents mostly in another script: ", Strong(f"{s['script_mismatch']:,}"), "."]),
+    ]
+    if charts:
+        b.append(Chart(kit.bar_chart(list(s["scripts"])[:12], list(s["scripts"].values())[:12],
+                                     title="Dominant script per document", fmt="{:,.0f}")))
+    b += [Heading("Lengths")]
+    if charts:
+        b.append(Chart(kit.bar_chart(_length_labels(s["length_hist"]["bins"]), s["length_hist"]["counts"],
+                                     title="Document length (characters)", fmt="{:,.0f}")))
+    b += [
+        Table(["characters", "documents"], list(zip(_length_labels(s["length_hist"]["bins"]),
+                                                    s["length_hist"]["counts"])), only="markdown"),
+        Paragraph(f"{s['chars']:,} characters, {s['words']:,} words, {s['bytes']:,} bytes of input.", cls="muted"),
+        Heading("Duplicates"),
+        Paragraph([f"Exact: {s['duplicates']['exact']:,}; near: {s['duplicates']['near']:,}; "
+                   f"clusters: {s['duplicates']['clusters']:,}; share of documents that duplicate an earlier one: "
+                   f"{s['duplicates']['duplicate_share']:.1%}. Each duplicate's ", Code("dup_of"),
+                   " names the first document of its cluster."]),
+    ]
+    if s["duplicates"].get("top_clusters"):
+        b.append(Table(["size", "first document", "text"],
+                       [[cl["size"], Code(f"{cl['first']['source']}:{cl['first']['doc_id']}"),
+                         Sample(cl["text"])] for cl in s["duplicates"]["top_clusters"]]))
+    b += [
+        Heading("Personal data (PII)"),
+        Table(["kind", "found"], [[k, v] for k, v in s["pii"].items()]),
+        Paragraph(["Documents with any PII: ", Strong(f"{s['pii_docs']:,}"), "."]),
+    ]
+    if s["domains"]:
+        b += [Heading("Top domains"), Table(["domain", "documents"], [[d, n] for d, n in list(s["domains"].items())[:20]])]
+    if s["unreadable_examples"]:
+        b += [Heading("Unreadable records"), BulletList([Code(u) for u in s["unreadable_examples"][:50]])]
+    b.append(Heading("Examples per category"))
+    for k in cats:
+        ex = s["examples"][k]
+        b.append(Details([Strong(k), f" · {CATEGORY_NAMES[k]} ({len(ex)} shown of {c[k]:,})"], [
+            Table(["source:id", "lang", "script", "text"],
+                  [[Code(f"{e['source']}:{e['doc_id']}"), f"{e['lang']} {e['lang_score']}", e["script"],
+                    Sample(e["text"], lang=e["lang"], truncated=e.get("truncated", False))] for e in ex])],
+            open=k in ("WL", "NL") and bool(ex), only="html"))
+        if ex[:5]:
+            b += [Heading(f"{k}: {CATEGORY_NAMES[k]}", level=3, only="markdown"),
+                  Table(["source:id", "lang", "text"],
+                        [[f"{e['source']}:{e['doc_id']}", e["lang"], Sample(e["text"][:200], lang=e["lang"])]
+                         for e in ex[:5]], only="markdown")]
+    b += [
+        Heading("Inputs"),
+        Table(["file", "records", "unreadable", "SHA-256"],
+              [[i["path"], i["records"], i["unreadable"], Code(i["sha256"][:16] + "…")] for i in s["inputs"]]),
+        Heading("Configuration"),
+        KeyValues([(Code(k), v) for k, v in s["config"]["categories"].items()]
+                  + [(Code(f"dedup.{k}"), v) for k, v in s["config"]["dedup"].items()], headers=("setting", "value")),
+        Paragraph(f"Boilerplate phrases: {len(s['config']['boilerplate_phrases'])} ({s['config']['source']}).",
+                  cls="muted"),
+    ]
+    return kit.Report(f"Corpus audit: claimed {lang['name']} ({lang['code']})", b,
+                      subtitle=f"{c['total']:,} records from {len(s['inputs'])} file(s)",
+                      signature=_signature(s))
+
+
+def _signature(summary: dict):
+    """What the report prints as the signature (the short form counts the inputs and cuts the
+    hashes; the JSON keeps every input hash)."""
+    return summary["signature"]
+
+
+def pct(v: float) -> str:
+    return f"{100 * float(v):.1f}%"
+
+
 def render_markdown(summary: dict) -> str:
-    c = summary["counts"]
-    lines = [f"# Corpus audit: claimed {summary['lang']['name']} ({summary['lang']['code']})", "",
-             verdict(summary), "",
-             f"Records: {c['total']:,} (unreadable: {c['unreadable']:,}); "
-             f"reconciled: {'yes' if summary['reconciled'] else 'NO'} "
-             f"({c['total']:,} = " + " + ".join(f"{c[k]:,} {k}" for k in (*CATEGORIES, 'unreadable')) + ")", "",
-             "## Categories (Kreutzer et al. 2022)", "",
-             kit.md_table(["category", "meaning", "documents", "share of readable"],
-                          [[k, CATEGORY_NAMES[k], c[k], f"{summary['shares'][k]:.1%}"] for k in CATEGORIES]),
-             "", "## Claimed vs detected language", "",
-             kit.md_table(["detected", "name", "documents", "share", "counts as claimed"],
-                          [[lg["code"], lg["name"], lg["docs"], f"{lg['share']:.1%}", "yes" if lg["matches_claim"] else "no"]
-                           for lg in summary["langs"][:25]]),
-             "", "## Scripts (dominant script per document)", "",
-             kit.md_table(["script", "documents"], list(summary["scripts"].items())),
-             f"\nExpected scripts for {summary['lang']['name']}: {', '.join(summary['lang']['scripts']) or 'unknown'}; "
-             f"documents mostly in another script: {summary['script_mismatch']:,}.", "",
-             "## Duplicates", "",
-             f"Exact: {summary['duplicates']['exact']:,}; near: {summary['duplicates']['near']:,}; "
-             f"clusters: {summary['duplicates']['clusters']:,}; "
-             f"share of documents that duplicate an earlier one: {summary['duplicates']['duplicate_share']:.1%}.", "",
-             "## Personal data (PII)", "",
-             kit.md_table(["kind", "found"], list(summary["pii"].items())),
-             f"\nDocuments with any PII: {summary['pii_docs']:,}.", ""]
-    if summary["domains"]:
-        lines += ["## Top domains", "", kit.md_table(["domain", "documents"], list(summary["domains"].items())[:20]), ""]
-    if summary["unreadable_examples"]:
-        lines += ["## Unreadable records", ""] + [f"- {kit.md_escape(u)}" for u in summary["unreadable_examples"][:20]] + [""]
-    lines += ["## Examples", ""]
-    for k in CATEGORIES:
-        ex = summary["examples"][k][:5]
-        if ex:
-            lines += [f"### {k}: {CATEGORY_NAMES[k]}", "",
-                      kit.md_table(["source:id", "lang", "text"],
-                                   [[f"{e['source']}:{e['doc_id']}", e["lang"], e["text"][:200]] for e in ex]), ""]
-    lines += ["## Signature", "", "`" + kit.signature_string(summary["signature"] | {"inputs": len(summary["inputs"])}) + "`", ""]
-    return "\n".join(lines)
+    return sections(summary, charts=False).markdown()
 
 
-def render_html(summary: dict) -> str:
-    c = summary["counts"]
-    readable = c["total"] - c["unreadable"]
-    charts = {
-        "categories": kit.bar_chart([f"{k} {CATEGORY_NAMES[k]}" for k in CATEGORIES],
-                                    [summary["shares"][k] for k in CATEGORIES],
-                                    title="Share of readable documents per category", fmt="{:.1%}"),
-        "langs": kit.bar_chart([f"{lg['code']} {lg['name']}" for lg in summary["langs"][:15]],
-                               [lg["share"] for lg in summary["langs"][:15]],
-                               title="Detected language (ensemble)", fmt="{:.1%}"),
-        "scripts": kit.bar_chart(list(summary["scripts"])[:12], list(summary["scripts"].values())[:12],
-                                 title="Dominant script per document", fmt="{:,.0f}"),
-        "lengths": kit.bar_chart(_length_labels(summary["length_hist"]["bins"]), summary["length_hist"]["counts"],
-                                 title="Document length (characters)", fmt="{:,.0f}"),
-    }
-    body = kit.render("audit.html", s=summary, c=c, readable=readable, charts=charts, categories=CATEGORIES,
-                      names=CATEGORY_NAMES, verdict=verdict(summary))
-    sig = summary["signature"] | {"inputs": len(summary["inputs"])}
-    return kit.page(f"Corpus audit: claimed {summary['lang']['name']} ({summary['lang']['code']})", body, sig,
-                    subtitle=f"{c['total']:,} records from {len(summary['inputs'])} file(s)")
+def render_html(summary: dict, embed_fonts: bool = True) -> str:
+    return sections(summary).html(embed_fonts=embed_fonts)
 
 
 def write_reports(out: Path, summary: dict) -> tuple[Path, Path]:

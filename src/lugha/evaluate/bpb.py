@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lugha.evaluate.texts import language_of, read_documents
-from lugha.report import base_signature
+from lugha.signature import Signature
 
 LN2 = math.log(2)
 
@@ -63,7 +63,6 @@ def evaluate_bpb(model, files: list[str | Path], langs: dict[str, str] | None = 
     """Score every file with ``model`` (lugha.models interface). ``langs`` maps a file to a
     language tag (default: from the file name). Returns the JSON-ready result."""
     from lugha.errors import LughaError
-    from lugha.records import sha256_file
 
     if metric not in METRICS:
         raise LughaError(f"--metric must be one of {', '.join(METRICS)}, got {metric!r}")
@@ -115,17 +114,14 @@ def evaluate_bpb(model, files: list[str | Path], langs: dict[str, str] | None = 
                 np.concatenate([p[0] for p in half_by_lang[lang]]),
                 np.concatenate([p[1] for p in half_by_lang[lang]]), n_boot, seed)
     msig = model.signature()
-    sig = base_signature(
-        task="bpb", model=model.spec, **{k: v for k, v in msig.items()},
-        text_sha256={str(f): sha256_file(f) for f in files},
-        context=context or "max", stride=stride or "context", limit=limit, bootstrap=n_boot, seed=seed,
-        **({"metric": metric} if metric != "bpb" else {}),
-    )
+    sig = Signature.build("bpb", files, model_info=msig, params={
+        "model": model.spec, "context": context or "max", "stride": stride or "context", "limit": limit,
+        "bootstrap": n_boot, "seed": seed, **({"metric": metric} if metric != "bpb" else {})})
     total_bytes = sum(r["bytes"] for r in per_file)
     return {
         "kind": "bpb", "model": model.spec, "metric": metric,
         "size_bytes": msig.get("size_bytes"), "n_params": msig.get("n_params"),
         "files": per_file, "languages": per_lang,
         "bytes_per_second": total_bytes / total_seconds if total_seconds > 0 else None,
-        "signature": sig,
+        "signature": sig.to_dict(),
     }

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from lugha.errors import LughaError
+from lugha.progress import console, styled
 
-out_console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+out_console = console()
+err_console = console(stderr=True)
 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate a model on your own held-out text.")
 
@@ -89,7 +89,7 @@ def bpb_cmd(
         per_lang_files[r["lang"]] = per_lang_files.get(r["lang"], 0) + 1
     for lang_code, v in result["languages"].items():
         if per_lang_files.get(lang_code, 0) > 1:  # a pooled row only where it adds something
-            t.add_row("[bold]all[/]", lang_code, f"{v['documents']:,}", f"{v['bytes']:,}", f"[bold]{v['bpb']:.4f}[/]",
+            t.add_row(styled("all", "bold"), lang_code, f"{v['documents']:,}", f"{v['bytes']:,}", styled(f"{v['bpb']:.4f}", "bold"),
                       f"{v['ci95'][0]:.3f}–{v['ci95'][1]:.3f}", "")
     out_console.print(t)
     if metric == "half-sentence":

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from lugha.errors import LughaError
+from lugha.signature import Signature, format_signature
 
 
 def model_name(spec: str) -> str:
@@ -25,18 +26,9 @@ def model_name(spec: str) -> str:
 
 
 def compact_signature(sig: dict) -> str:
-    """signature_string with per-file hash maps counted and hashes cut to 12 hex digits (the JSON
-    keeps them whole)."""
-    from lugha.report import signature_string
-
-    sig = dict(sig)
-    for k, v in sig.items():
-        if k.endswith("_sha256"):
-            if isinstance(v, dict):
-                sig[k] = f"{len(v)} files"
-            elif isinstance(v, str):
-                sig[k] = v[:12]
-    return signature_string(sig)
+    """The short one-line signature (hashes cut to 12 hex digits; the JSON keeps them whole). Reads
+    results written before the one Signature layout too."""
+    return format_signature(sig, short=True)
 
 
 TRAINING_TASKS = ("train-lm", "train-lora")
@@ -119,7 +111,7 @@ def _training_figures(t: dict) -> dict:
     return {"train_tokens": t.get("tokens_seen"), "train_wall_s": c.get("wall_seconds"),
             "train_cpu_s": c.get("cpu_seconds"), "train_peak_mb": c.get("peak_rss_mb"),
             "trainable_params": t.get("trainable_parameters", t.get("parameters")),
-            "base": t.get("base"), "base_sha256": (t.get("signature") or {}).get("base_sha256"),
+            "base": t.get("base"), "base_sha256": Signature.from_dict(t.get("signature")).params.get("base_sha256"),
             "zero_shot_val_bpb": t.get("zero_shot_val_bpb"), "val_bpb": t.get("val_bpb")}
 
 
@@ -151,9 +143,10 @@ def build(results: dict) -> dict:
             x = row(r["model"], lang)
             x.update(bpb=v["bpb"], bpb_ci95=v["ci95"], size_bytes=r.get("size_bytes"),
                      n_params=r.get("n_params"), bytes_per_second=r.get("bytes_per_second"),
-                     model_sha256=(r.get("signature") or {}).get("model_sha256"))
-            if (r.get("signature") or {}).get("base_sha256"):  # a lora: model names its base
-                x["base_sha256"] = r["signature"]["base_sha256"]
+                     model_sha256=Signature.from_dict(r.get("signature")).model)
+            base_sha = Signature.from_dict(r.get("signature")).params.get("base_sha256")
+            if base_sha:  # a lora: model names its base
+                x["base_sha256"] = base_sha
             if v.get("half_sentence"):
                 x["half_bits_per_line"] = v["half_sentence"]["bits_per_line"]
     for r in results["fidelity"]:

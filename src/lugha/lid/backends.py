@@ -21,6 +21,54 @@ _LETTER = re.compile(r"[^\W\d_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
+# Language ID reads at most this many characters of a document: longer documents are identified on
+# LID_WINDOWS evenly spaced windows (first and last included) that add up to this length. Every
+# backend sees the same sample (lugha.lid.Identifier applies it), so the memory and time language ID
+# takes per document are bounded whatever the document's length (docs/lid.md).
+LID_MAX_CHARS = 2048
+LID_WINDOWS = 4
+_SNAP = 32  # move a window edge up to this many characters to land on whitespace
+
+
+def lid_sample(text: str, max_chars: int = LID_MAX_CHARS, windows: int = LID_WINDOWS) -> str:
+    """The text language ID reads: the text itself up to `max_chars` characters, else `windows`
+    evenly spaced windows of max_chars // windows characters (the first at the start, the last at
+    the end), their edges moved to whitespace where one is near, joined with newlines."""
+    n = len(text)
+    if n <= max_chars:
+        return text
+    windows = max(1, windows)
+    w = max(1, max_chars // windows)
+    parts = []
+    for i in range(windows):
+        s = (n - w) * i // (windows - 1) if windows > 1 else 0
+        e = s + w
+        if s > 0 and not text[s - 1].isspace():
+            cut = _first_space(text, s, min(e, s + _SNAP))
+            if cut >= 0:
+                s = cut + 1
+        if e < n and not text[e].isspace():
+            cut = _last_space(text, max(s, e - _SNAP), e)
+            if cut > s:
+                e = cut
+        parts.append(text[s:e])
+    return "\n".join(parts)
+
+
+def _first_space(text: str, lo: int, hi: int) -> int:
+    for j in range(lo, hi):
+        if text[j].isspace():
+            return j
+    return -1
+
+
+def _last_space(text: str, lo: int, hi: int) -> int:
+    for j in range(hi - 1, lo - 1, -1):
+        if text[j].isspace():
+            return j
+    return -1
+
+
 def _pkg_version(name: str) -> str:
     try:
         return version(name)
@@ -183,15 +231,18 @@ class LangidBackend:
         return self._id._encode(text)
 
     def _features(self, encoded: list[bytes]):
-        """(doc index, feature id) for every DFA output, all texts walked in lockstep."""
+        """(doc index, feature id) for every DFA output, all texts walked in lockstep.
+
+        The texts are laid end to end in one uint8 buffer (ragged, not padded to the longest), so
+        memory is one byte per input byte plus the features found, whatever the mix of lengths."""
         np = self._np
         n = len(encoded)
         lens = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=n)
         width = int(lens.max()) if n else 0
-        buf = np.zeros((n, max(width, 1)), dtype=np.int64)
-        for i, b in enumerate(encoded):
-            if b:
-                buf[i, :len(b)] = np.frombuffer(b, dtype=np.uint8)
+        buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        offsets = np.zeros(n, dtype=np.int64)
+        if n > 1:
+            np.cumsum(lens[:-1], out=offsets[1:])
         state = np.zeros(n, dtype=np.int64)
         docs, feats = [], []
         alive = np.arange(n)
@@ -199,7 +250,7 @@ class LangidBackend:
             alive = alive[lens[alive] > p]
             if not len(alive):
                 break
-            st = self._nm[self._rowbase[state[alive]] + buf[alive, p]]
+            st = self._nm[self._rowbase[state[alive]] + buf[offsets[alive] + p]]
             state[alive] = st
             f = self._out[st]
             hit = f >= 0

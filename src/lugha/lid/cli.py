@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from lugha.errors import LughaError
-from lugha.progress import count_bar
+from lugha.progress import console, count_bar, styled
 
-out_console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+out_console = console()
+err_console = console(stderr=True)
 
 LID_MODEL_HELP = "A model made by `lugha lid train` (.npz) or a fastText LID file (GlotLID, OpenLID), added to the ensemble."
 LANGS_HELP = "Closed candidate set, comma-separated (e.g. afr,eng,nbl,nso,sot,ssw,tsn,tso,ven,xho,zul)."
@@ -51,7 +50,7 @@ def _print_eval(result: dict) -> None:
     for lang in result["languages"]:
         t.add_row(lang, str(result["ensemble"]["per_language"][lang]["support"]),
                   *(f"{m['per_language'][lang]['f1']:.3f}" for _, m in rows))
-    t.add_row("macro-F1", "", *(f"[bold]{m['macro_f1']:.3f}[/]" for _, m in rows))
+    t.add_row("macro-F1", "", *(styled(f"{m['macro_f1']:.3f}", "bold") for _, m in rows))
     t.add_row("accuracy", "", *(f"{m['accuracy']:.1%}" for _, m in rows))
     out_console.print(t)
     d = Table(title="Per backend: coverage and top confusions")

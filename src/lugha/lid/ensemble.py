@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lugha.langs import UNDETERMINED, Lang, canonical, expected_scripts, macrolanguage_of, resolve, same_language
-from lugha.lid.backends import BUNDLED, FastTextBackend, load_backend
+from lugha.lid.backends import BUNDLED, LID_MAX_CHARS, FastTextBackend, lid_sample, load_backend
 
 
 @dataclass
@@ -108,6 +108,9 @@ class Identifier:
     def identify(self, texts: list[str]) -> list[Prediction]:
         if not texts:
             return []
+        # every backend reads a bounded sample of a long document (lid_sample): LID memory and time
+        # per document stay bounded whatever its length
+        texts = [t if len(t) <= LID_MAX_CHARS else lid_sample(t) for t in texts]
         per_backend = [b.predict(texts, self.candidates) for b in self.backends]
         names = self.backend_names
         out = []

@@ -1,16 +1,39 @@
-"""One kit for every report: Jinja2 with autoescaping, inline-SVG charts, tables, signatures.
+"""One kit for every report: one section structure rendered to Markdown and to self-contained HTML.
 
-Corpus and model text is untrusted web content: templates autoescape everything, and nothing here
-ever marks user text as safe. Only SVG that matplotlib produced from numbers is inserted raw.
+Build a `Report` from blocks, render it both ways::
+
+    from lugha import report as kit
+    from lugha.report import Report, Heading, Paragraph, Table, KeyValues, Chart, Sample, Code, Strong
+
+    rep = Report("MCQ accuracy: Tigrinya", subtitle="412 questions", signature=result["signature"], blocks=[
+        Paragraph(["Accuracy ", Strong(f"{acc:.1%}"), " on ", n, " questions (", Code(path), ")."]),
+        Heading("Per subject"),
+        Table(["subject", "questions", "accuracy"], [[s, k, f"{a:.1%}"] for s, k, a in rows]),
+        Chart(kit.bar_chart(subjects, accs, title="accuracy", fmt="{:.1%}")),  # HTML only
+        KeyValues([("model", Code(spec)), ("shots", 5)], headers=("setting", "value")),
+        Heading("Examples", level=3),
+        Table(["question", "answer"], [[Sample(q, lang="ti"), a] for q, a in examples]),
+    ])
+    kit.write_text_atomic(out / "report.md", rep.markdown())
+    kit.write_text_atomic(out / "report.html", rep.html())
+
+Inline content (paragraph, table cell, list item) is a str/number, `Code`, `Strong`, `Muted`, `Status`
+(good/bad colour), `Sample` (untrusted text in a language: lang/dir attributes, bidi-isolated), or a
+list of those. Blocks: `Heading`, `Paragraph`, `Callout`, `BulletList`, `KeyValues`, `Table`,
+`Chart` (inline SVG from `bar_chart`/`histogram`/`line_chart`/`stacked_share_chart`, HTML only),
+`Cards`, `Details`, `SignatureBlock`; any block takes `only="html"` or `only="markdown"`.
+
+Every string is escaped by the renderers (corpus text, file names and model output are untrusted web
+content); nothing here marks user text as safe. Only SVG that matplotlib drew from numbers goes in
+raw. HTML pages embed subset Noto fonts for the Ethiopic, Arabic, N'Ko, Tifinagh and Adlam text on
+them (`lugha.report.fonts`), so they read the same on a machine without those fonts, and make no
+network request (CSP `default-src 'none'`). The signature is rendered by `signature_text`.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -18,6 +41,13 @@ import jinja2
 from markupsafe import Markup
 
 from lugha import __version__
+from lugha.records import to_json, write_json, write_text  # noqa: F401  (re-exported for the pillars)
+from lugha.report.blocks import (  # noqa: F401  (the kit's public API)
+    BulletList, Callout, Card, Cards, Chart, Code, Details, Heading, KeyValues, Muted, Paragraph, Report,
+    Sample, SignatureBlock, Status, Strong, Table, blocks_html, fmt, md_escape, md_text, signature_text,
+    to_html, to_markdown,
+)
+from lugha.signature import format_signature
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("lugha", "report/templates"),
@@ -41,62 +71,32 @@ def render(template: str, **context: Any) -> str:
     return _env.get_template(template).render(lugha_version=__version__, **context)
 
 
-def page(title: str, body_html: str | Markup, signature: dict | None = None, subtitle: str = "") -> str:
-    """A complete self-contained HTML page around already-rendered (escaped) body HTML."""
-    return render("page.html", title=title, subtitle=subtitle, body=Markup(body_html),
-                  signature=signature_string(signature) if signature else "")
+def page(title: str, body_html: str | Markup, signature: Any = None, subtitle: str = "",
+         embed_fonts: bool = True) -> str:
+    """A complete self-contained HTML page around already-rendered (escaped) body HTML, with subset
+    web fonts embedded for the scripts that occur in it (lugha.report.fonts)."""
+    from lugha.report.blocks import signature_text
+    from lugha.report.fonts import font_faces, font_stack
+
+    sig = signature_text(signature) if signature else ""
+    css = font_faces(f"{title} {subtitle} {body_html} {sig}").css if embed_fonts else ""
+    return render("page.html", title=title, subtitle=subtitle, body=Markup(body_html), signature=sig,
+                  font_css=Markup(css), font_stack=Markup(font_stack()),
+                  mono_stack=Markup(font_stack("ui-monospace, monospace")))
 
 
-# ---- signatures -------------------------------------------------------------------------------
+# ---- signatures and files: one implementation each, in lugha.signature and lugha.records --------
 
-def signature_string(sig: dict) -> str:
-    """sacrebleu-style compact signature: lugha:0.1.0|lid:pycld2-0.42+heliport-1.0.1|lang:tir|..."""
-    parts = [f"lugha:{sig.get('lugha', __version__)}"]
-    for k, v in sig.items():
-        if k == "lugha" or v is None:
-            continue
-        if isinstance(v, dict):
-            v = "+".join(f"{a}-{b}" if b not in (None, "") else str(a) for a, b in v.items())
-        elif isinstance(v, (list, tuple)):
-            v = "+".join(str(x) for x in v)
-        parts.append(f"{k}:{v}")
-    return "|".join(parts)
+def signature_string(sig) -> str:
+    """sacrebleu-style compact signature: lugha:0.1.0|task:audit|lid:pycld2-0.42+heliport-1.0.1|lang:tir|..."""
+    return format_signature(sig, short=True)
 
 
-def base_signature(**fields: Any) -> dict:
+def base_signature(**fields: Any) -> dict:  # being replaced by lugha.signature.Signature (issue 16)
     return {"lugha": __version__, **fields}
 
 
-# ---- files ------------------------------------------------------------------------------------
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write via a temp file + rename so a reader never sees half a report."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-    return path
-
-
-def _json_default(o: Any):
-    if hasattr(o, "item"):  # numpy scalars
-        return o.item()
-    if isinstance(o, (set, frozenset)):
-        return sorted(o)
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def to_json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default, allow_nan=False)
-
-
-def write_json(path: str | Path, obj: Any) -> Path:
-    return write_text_atomic(path, to_json(obj) + "\n")
-
+write_text_atomic = write_text  # the old name; files get the umask's mode (0644 under 022)
 
 # ---- charts (inline SVG) ----------------------------------------------------------------------
 
@@ -205,34 +205,15 @@ def stacked_share_chart(labels: Sequence[str], shares: dict[str, Sequence[float]
 
 # ---- Markdown ---------------------------------------------------------------------------------
 
-def md_escape(s: Any) -> str:
-    """Make untrusted text inert in a Markdown table cell (no HTML, no links, one line)."""
-    s = str(s).replace("\r", " ").replace("\n", " ⏎ ")
-    for ch in "\\`*_{}[]<>|#!":
-        s = s.replace(ch, "\\" + ch)
-    return s
-
-
 def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     out = ["| " + " | ".join(md_escape(h) for h in headers) + " |",
            "|" + "|".join("---" for _ in headers) + "|"]
     for r in rows:
-        out.append("| " + " | ".join(md_escape(_fmt(c)) for c in r) + " |")
+        out.append("| " + " | ".join(md_escape(fmt(c)) for c in r) + " |")
     return "\n".join(out)
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "–"
-        return f"{v:.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return "" if v is None else str(v)
-
-
-def fmt(v: Any) -> str:
-    return _fmt(v)
+_fmt = fmt
 
 
 _env.filters["fmt"] = _fmt

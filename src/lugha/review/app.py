@@ -36,6 +36,7 @@ from lugha import report
 from lugha.review import results as results_mod
 from lugha.review import store
 from lugha.review.forms import FORMS
+from lugha.review.security import security_headers
 
 HERE = Path(__file__).resolve().parent
 SHOW_CHARS = 20_000  # longer texts are cut for display (reviewers judge a sample; 1 MB lines stay fast)
@@ -256,7 +257,7 @@ def create_app(db_path: str | Path, synchronous: str = "NORMAL") -> Starlette:
         checkpoint_thread.join(30)
         conn.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[security_headers(CSP_REVIEWER)])
     app.state.db = conn
     return app
 

@@ -17,8 +17,7 @@ def _base_url(host: str, port: int) -> str:
 
 
 def _add_batch(project: Path, batch, reviewers: int) -> None:
-    from rich.console import Console
-
+    from lugha.progress import console
     from lugha.review import store
 
     if reviewers < 1:
@@ -31,7 +30,7 @@ def _add_batch(project: Path, batch, reviewers: int) -> None:
         counts = store.counts(conn)
     finally:
         conn.close()
-    out = Console(highlight=False, soft_wrap=True)
+    out = console()
     strata = {}
     for it in batch.items:
         strata[it["stratum"]] = strata.get(it["stratum"], 0) + 1
@@ -152,7 +151,13 @@ def register(app: typer.Typer) -> None:
         if synchronous.lower() not in ("normal", "full"):
             raise LughaError(f"--synchronous must be normal or full, got {synchronous!r}")
         app_ = create_app(project, synchronous)
-        typer.echo(f"lugha review: serving {project} on {_base_url(host, port)} (Ctrl-C stops)", err=True)
+        from lugha.review.security import exposure_warning, listen_urls
+
+        urls = listen_urls(host, port)
+        typer.echo(f"lugha review: serving {project} (Ctrl-C stops) on " + ", ".join(urls), err=True)
+        warning = exposure_warning(host, port)
+        if warning:
+            typer.echo(warning, err=True)
         uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False,
                     server_header=False, date_header=False)
 
@@ -164,10 +169,10 @@ def register(app: typer.Typer) -> None:
         export: Optional[Path] = typer.Option(None, "--export", help="Every label as .csv or .parquet."),
     ):
         """Human-estimated label shares with Wilson 95% intervals, agreement, audit vs humans."""
-        from rich.console import Console
         from rich.table import Table
 
         from lugha import report
+        from lugha.progress import console
         from lugha.review import store
         from lugha.review.results import compute, write_export
 
@@ -183,7 +188,7 @@ def register(app: typer.Typer) -> None:
             from lugha.review.app import render_results_page
 
             report.write_text_atomic(html_out, render_results_page(res))
-        out = Console(highlight=False, soft_wrap=True)
+        out = console()
         c = res["counts"]
         out.print(f"{c['labels']} of {c['target_labels']} labels on {c['items']} items from {c['reviewers']} reviewers")
 

@@ -16,9 +16,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _console():
-    from rich.console import Console
+    from lugha.progress import console
 
-    return Console()
+    return console()
 
 
 def _specs(values: List[str]) -> List[str]:

@@ -135,7 +135,8 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
     from lugha.evaluate.texts import read_documents
     from lugha.models.lora import base_record
     from lugha.records import expand_inputs
-    from lugha.report import base_signature, write_json
+    from lugha.report import write_json
+    from lugha.signature import Signature
     from lugha.train import data as D
     from lugha.train.loop import LoopConfig, train
 
@@ -237,13 +238,16 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
 
     inputs = D.input_hashes(files)
     eval_inputs = D.input_hashes(eval_paths)
-    sig = base_signature(
-        task="train-lora", base=rec_name(rec), base_sha256=rec["sha256"], rank=cfg["rank"], alpha=cfg["alpha"],
-        target_modules="all-linear", inputs=inputs, eval_inputs=eval_inputs, seed=seed, steps=result.steps,
-        minutes=minutes, device=str(device).split(":")[0], context=cfg["context"], batch_size=cfg["batch_size"],
-        lr=cfg["lr"], backend=f"transformers-{transformers.__version__}+torch-{torch.__version__}+peft-{peft.__version__}",
-        adapter_sha256=hash_files(adapter_files(out)),
-    )
+    sig = Signature.build(
+        "train-lora", {**inputs, **{f"eval:{k}": v for k, v in eval_inputs.items()}},
+        params={"base": rec_name(rec), "base_sha256": rec["sha256"], "rank": cfg["rank"], "alpha": cfg["alpha"],
+                "target_modules": "all-linear", "seed": seed, "steps": result.steps, "minutes": minutes,
+                "device": str(device).split(":")[0], "context": cfg["context"], "batch_size": cfg["batch_size"],
+                "grad_accum": cfg["grad_accum"], "lr": cfg["lr"], "warmup_steps": cfg["warmup_steps"],
+                "val_permille": cfg["val_permille"]},
+        backends={"train": {"transformers": transformers.__version__, "torch": torch.__version__,
+                            "peft": peft.__version__}},
+        model=hash_files(adapter_files(out))).to_dict()
     info = {
         "kind": "train-lora", "base": rec_name(rec), "base_spec": base_spec,
         "steps": result.steps, "tokens_seen": result.tokens, "seconds": result.seconds,

@@ -1,0 +1,143 @@
+"""Embedded web fonts for self-contained reports: the Noto faces lugha ships, subset to the
+characters the page uses and inlined as base64 `@font-face` rules.
+
+A report is opened on whatever machine its reader has; Ge'ez, Arabic, N'Ko, Tifinagh or Adlam text
+must not come out as empty boxes there. For each shipped script font, the characters of the page in
+that script's Unicode blocks are kept (fontTools' subsetter keeps the OpenType layout closure, so
+Arabic joining forms and Ethiopic ligatures still shape), written as WOFF2 (brotli) and declared
+with exactly that `unicode-range`; the faces come first in the CSS font stack, so they draw their
+script and nothing else, whatever the machine has installed. A page with no such text embeds
+nothing. The font files and their licence (SIL OFL 1.1) are in `FONT_DIR` (FONTS.md, OFL.txt),
+shared with the review app, which serves the same files whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+# Shared with the review app (which serves them as /static/fonts/...): one copy in the package.
+FONT_DIR = Path(__file__).resolve().parent.parent / "review" / "static" / "fonts"
+
+
+@dataclass(frozen=True)
+class Face:
+    family: str  # the CSS family name (prefixed, so it never matches an installed font by accident)
+    file: str
+    script: str
+    ranges: tuple[tuple[int, int], ...]
+
+
+# Unicode blocks of each script (Unicode 15.1). Characters shared between scripts (digits, ASCII
+# punctuation, combining marks) are left to the reader's fonts.
+FACES = (
+    Face("lugha Noto Sans Ethiopic", "NotoSansEthiopic-400.woff2", "Ethiopic",
+         ((0x1200, 0x139F), (0x2D80, 0x2DDF), (0xAB00, 0xAB2F), (0x1E7E0, 0x1E7FF))),
+    Face("lugha Noto Sans Arabic", "NotoSansArabic-400.woff2", "Arabic",
+         ((0x0600, 0x06FF), (0x0750, 0x077F), (0x0870, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF),
+          (0x10EC0, 0x10EFF))),
+    Face("lugha Noto Sans NKo", "NotoSansNKo-400.woff2", "N'Ko", ((0x07C0, 0x07FF),)),
+    Face("lugha Noto Sans Tifinagh", "NotoSansTifinagh-400.woff2", "Tifinagh", ((0x2D30, 0x2D7F),)),
+    Face("lugha Noto Sans Adlam", "NotoSansAdlam-400.woff2", "Adlam", ((0x1E900, 0x1E95F),)),
+)
+
+FAMILIES = tuple(f.family for f in FACES)
+
+
+def _in(cp: int, ranges) -> bool:
+    return any(lo <= cp <= hi for lo, hi in ranges)
+
+
+@functools.lru_cache(maxsize=None)
+def _cmap(file: str) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    return frozenset(TTFont(str(FONT_DIR / file), lazy=True).getBestCmap())
+
+
+@functools.lru_cache(maxsize=None)
+def _font_bytes(file: str) -> bytes:
+    return (FONT_DIR / file).read_bytes()
+
+
+def flavor() -> str:
+    """woff2 when brotli is importable (it is a dependency of lugha), else woff (zlib)."""
+    try:
+        import brotli  # noqa: F401
+    except ImportError:
+        return "woff"
+    return "woff2"
+
+
+def subset(face: Face, codepoints: set[int], flavor_: str | None = None) -> bytes:
+    """The face cut down to `codepoints` (plus the glyphs shaping them needs)."""
+    from fontTools import subset as ft_subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(_font_bytes(face.file)))
+    opts = ft_subset.Options()
+    opts.flavor = flavor_ or flavor()
+    opts.layout_features = ["*"]  # keep every OpenType feature: joining, ligatures, marks
+    opts.name_IDs = ["*"]  # keep the copyright and licence records (OFL)
+    opts.notdef_outline = True
+    opts.drop_tables += ["DSIG"]
+    sub = ft_subset.Subsetter(opts)
+    sub.populate(unicodes=sorted(codepoints))
+    sub.subset(font)
+    buf = io.BytesIO()
+    font.flavor = opts.flavor
+    font.save(buf)
+    return buf.getvalue()
+
+
+def _range(cps: list[int]) -> str:
+    """CSS unicode-range for a sorted list of code points, runs merged."""
+    out, start, prev = [], cps[0], cps[0]
+    for c in cps[1:] + [None]:
+        if c is not None and c == prev + 1:
+            prev = c
+            continue
+        out.append(f"U+{start:X}" if start == prev else f"U+{start:X}-{prev:X}")
+        if c is not None:
+            start = prev = c
+    return ", ".join(out)
+
+
+@dataclass
+class Embedded:
+    css: str  # the @font-face rules ("" when the page needs none)
+    faces: dict[str, int]  # CSS family -> glyph-bearing code points embedded
+    bytes: int  # font data embedded (before base64)
+
+
+def font_faces(text: str) -> Embedded:
+    """@font-face rules with subset fonts for every shipped script that occurs in `text`."""
+    used = {ord(ch) for ch in set(text) if ord(ch) > 0x7F}
+    rules, faces, total = [], {}, 0
+    fl = None
+    for face in FACES:
+        cps = sorted(c for c in used if _in(c, face.ranges) and c in _cmap(face.file))
+        if not cps:
+            continue
+        fl = fl or flavor()
+        data = subset(face, set(cps), fl)
+        total += len(data)
+        faces[face.family] = len(cps)
+        rules.append(
+            f'@font-face {{ font-family: "{face.family}"; font-style: normal; font-weight: 400; '
+            f"font-display: block; unicode-range: {_range(cps)}; "
+            f'src: url(data:font/{fl};base64,{base64.b64encode(data).decode("ascii")}) format("{fl}"); }}')
+    css = ""
+    if rules:
+        css = ("/* Noto Sans subsets (SIL Open Font License 1.1; see lugha/review/static/fonts/OFL.txt):"
+               " only the characters on this page. */\n" + "\n".join(rules))
+    return Embedded(css, faces, total)
+
+
+def font_stack(base: str = 'system-ui, "Noto Sans", sans-serif') -> str:
+    """The CSS font-family list: the embedded script faces first (each only covers its own
+    script's characters, by unicode-range), then the reader's fonts for everything else."""
+    return ", ".join(f'"{f}"' for f in FAMILIES) + ", " + base
