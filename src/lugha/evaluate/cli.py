@@ -226,6 +226,64 @@ def mt_cmd(
         write_json(json_out, r)
 
 
+@eval_app.command("mcq")
+def mcq_cmd(
+    files: list[str] = typer.Argument(..., help="Question files: headerless CSV (question, A, B, C, D, answer) or JSONL with those fields."),
+    model: str = typer.Option(..., "--model", help=MODEL_HELP),
+    shots: int = typer.Option(0, "--shots", min=0, help="Few-shot examples: the first K questions of the dev file."),
+    dev: Optional[list[Path]] = typer.Option(None, "--dev", help="Dev files for --shots (repeat; matched by subject and language). Default: each file's _dev sibling."),
+    subject: Optional[str] = typer.Option(None, "--subject", help="Subject for the prompt (default: from the file name)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Language of every file (default: from the file name; no suffix = English)."),
+    reported: Optional[Path] = typer.Option(None, "--reported", help="reported.yaml (metric: acc) or a wide table like paper_table_2.csv, shown beside the measured figures."),
+    reported_as: Optional[str] = typer.Option(None, "--reported-as", help="Model name to look up in --reported (default: the model spec)."),
+    bootstrap: int = typer.Option(2000, "--bootstrap", min=0, help="Bootstrap resamples for the paired gap to English."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures and per-item predictions as JSON."),
+    predictions: Optional[Path] = typer.Option(None, "--predictions", help="Write per-item predictions (.parquet or .jsonl)."),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Write an HTML report."),
+    md_out: Optional[Path] = typer.Option(None, "--md", help="Write a Markdown report."),
+):
+    """Multiple-choice accuracy by log-likelihood (lm-evaluation-harness's MMLU prompt), per file and
+    language, with the gap to English on the same items."""
+    from rich.table import Table
+
+    from lugha.evaluate import mcq
+    from lugha.records import expand_inputs
+    from lugha.report import write_json, write_text_atomic
+
+    paths = expand_inputs(files)
+    rep = mcq.read_reported_any(reported) if reported else None
+    for p in paths:  # read and check every file before a minute of model loading
+        mcq.load_file(p, subject, lang)
+    m = _load(model)
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        total = sum(len(mcq.read_items(p)) for p in paths)
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task("scoring questions", total=total)
+            result = mcq.evaluate_mcq(m, paths, shots=shots, dev=dev, subject=subject, lang=lang, reported=rep,
+                                      reported_model=reported_as, n_boot=bootstrap,
+                                      progress=lambda n: bar.advance(task, n))
+    else:
+        result = mcq.evaluate_mcq(m, paths, shots=shots, dev=dev, subject=subject, lang=lang, reported=rep,
+                                  reported_model=reported_as, n_boot=bootstrap)
+    t = Table(title=f"multiple-choice accuracy, {model}, {shots}-shot")
+    for c in mcq.HEADERS:
+        t.add_column(c, justify="left" if c in ("lang", "subject") else "right")
+    for r in mcq.table_rows(result):
+        t.add_row(*r)
+    out_console.print(t)
+    out_console.print(_sig(result), markup=False, highlight=False)
+    if json_out:
+        write_json(json_out, result)
+    if predictions:
+        mcq.write_predictions(result, predictions)
+    if html_out:
+        write_text_atomic(html_out, mcq.render_html(result))
+    if md_out:
+        write_text_atomic(md_out, mcq.render_markdown(result))
+
+
 def compare_cmd(
     results: list[Path] = typer.Argument(..., help="Result JSON files (eval bpb/fidelity/mt/contamination, tokens tax --json) and reported.yaml."),
     out: Path = typer.Option(..., "--out", help="Folder for compare.html, compare.md and compare.json."),

@@ -6,7 +6,7 @@ reported.yaml::
 
     - model: gemma-3-270m      # free text, matched against the model name in results
       lang: hau
-      metric: chrf++           # chrf++ | bleu | bpb | lpr | wpr
+      metric: chrf++           # chrf++ | bleu | bpb | lpr | wpr | acc | acc_norm
       value: 38.1
       source: "vendor model card, table 4"
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 from lugha.errors import LughaError
 from lugha.report import base_signature
 
-METRICS = ("chrf++", "bleu", "bpb", "lpr", "wpr")
+METRICS = ("chrf++", "bleu", "bpb", "lpr", "wpr", "acc", "acc_norm")
 
 
 def _read_lines(path: str | Path) -> list[str]:
@@ -98,5 +98,7 @@ def read_reported(path: str | Path) -> list[dict]:
         from lugha.langs import resolve
 
         out.append({"model": str(e.get("model", "")), "lang": resolve(str(e["lang"])).code,
-                    "metric": metric, "value": value, "source": str(e.get("source", ""))})
+                    "metric": metric, "value": value, "source": str(e.get("source", "")),
+                    # for acc: the task (mmlu-college_medicine) and split the figure is on
+                    "task": str(e.get("task", "")), "split": str(e.get("split", "")) or None})
     return out

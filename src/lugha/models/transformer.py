@@ -154,6 +154,101 @@ class TransformerModel:
             return full, None
         return full, [(part[i], len(t[s:].encode("utf-8"))) for i, (t, s) in enumerate(zip(texts, starts))]
 
+    # ---- choices: lm-eval's `loglikelihood` --------------------------------------------------------
+
+    def choice_logliks(self, requests: list[tuple[str, list[str]]], batch_tokens: int = 2048,
+                       add_bos: bool = True, progress=None) -> list[list[tuple[float, bool]]]:
+        """Summed log-likelihood (nats) and is-greedy of each continuation given its context, as
+        lm-evaluation-harness's ``loglikelihood`` computes them: trailing whitespace of the context
+        moves to the continuation; the continuation's tokens are ``encode(context + continuation)``
+        after the first ``len(encode(context))`` tokens; BOS is prepended when the tokenizer has one
+        (and ``add_bos``); a sequence longer than the model's window is cut from the left.
+
+        ``requests`` is one (context, [continuation, ...]) per question. Continuations that are one
+        token and share the context (" A" .. " D") cost one forward pass of the context, and only the
+        positions scored go through the output layer (the full-vocabulary logits of every position are
+        what lm-eval spends most of its time on; see ``_head_only``)."""
+        import torch
+
+        bos = [self.tokenizer.bos_token_id] if add_bos and self.tokenizer.bos_token_id is not None else []
+        rows: dict[tuple, list] = {}  # inputs -> [(request, choice, targets)]
+        for ri, (ctx, conts) in enumerate(requests):
+            for ci, cont in enumerate(conts):
+                n_sp = len(ctx) - len(ctx.rstrip())
+                c, k = (ctx[:-n_sp], ctx[-n_sp:] + cont) if n_sp else (ctx, cont)
+                ctx_enc = bos + self.encode(c)
+                whole = bos + self.encode(c + k)
+                cont_enc = whole[len(ctx_enc):]
+                if not cont_enc:
+                    raise LughaError(f"continuation {cont!r} encodes to no token after its context")
+                seq = (ctx_enc + cont_enc)[-(self.max_context + 1):]
+                rows.setdefault(tuple(seq[:-1]), []).append((ri, ci, cont_enc))
+        out: list[list] = [[None] * len(conts) for _, conts in requests]
+        order = sorted(rows, key=len, reverse=True)
+        fast = self._head_only()
+        j = 0
+        with torch.inference_mode():
+            while j < len(order):
+                width = len(order[j])
+                batch = order[j: j + max(1, batch_tokens // width)]
+                ids = torch.full((len(batch), width), self.pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for r, inp in enumerate(batch):
+                    ids[r, : len(inp)] = torch.tensor(inp)
+                    mask[r, : len(inp)] = 1
+                ids, mask = ids.to(self.device), mask.to(self.device)
+                # positions to score: the last len(targets) inputs of each row (longest continuation)
+                need = [max(len(t) for _, _, t in rows[inp]) for inp in batch]
+                if fast:
+                    hidden = self.model.get_decoder()(input_ids=ids, attention_mask=mask).last_hidden_state
+                    picked = torch.cat([hidden[r, len(inp) - n: len(inp)] for r, (inp, n) in enumerate(zip(batch, need))])
+                    logp_all = torch.log_softmax(self._head(picked).float(), dim=-1)
+                else:
+                    logits = self.model(input_ids=ids, attention_mask=mask).logits.float()
+                    logp_all = torch.log_softmax(torch.cat(
+                        [logits[r, len(inp) - n: len(inp)] for r, (inp, n) in enumerate(zip(batch, need))]), dim=-1)
+                start = 0
+                for inp, n in zip(batch, need):
+                    block = logp_all[start: start + n]
+                    start += n
+                    for ri, ci, tgt in rows[inp]:
+                        lp = block[n - len(tgt):]
+                        tg = torch.tensor(tgt, device=lp.device)
+                        ll = float(lp.gather(1, tg[:, None]).sum())
+                        greedy = bool((lp.argmax(dim=-1) == tg).all())
+                        out[ri][ci] = (ll, greedy)
+                j += len(batch)
+                if progress:
+                    progress(len(batch))
+        return out
+
+    def _head(self, hidden):
+        import torch
+
+        logits = self.model.get_output_embeddings()(hidden)
+        cap = getattr(self.model.config, "final_logit_softcapping", None)
+        if cap:
+            logits = torch.tanh(logits / cap) * cap
+        return logits
+
+    def _head_only(self) -> bool:
+        """Whether decoder hidden states -> output layer (-> soft-capping) reproduces this model's own
+        logits. Checked once on a short input against a full forward pass; a model whose head does
+        something else (a logit scale, a custom forward) falls back to full logits."""
+        if getattr(self, "_fast_ok", None) is None:
+            import torch
+
+            try:
+                ids = torch.tensor([[self.prefix] + self.encode("The quick brown fox: A")], device=self.device)
+                with torch.inference_mode():
+                    full = self.model(input_ids=ids).logits[0].float()
+                    hidden = self.model.get_decoder()(input_ids=ids).last_hidden_state[0]
+                    mine = self._head(hidden).float()
+                self._fast_ok = bool(torch.allclose(full, mine, atol=1e-4, rtol=1e-4))
+            except (AttributeError, TypeError, NotImplementedError, RuntimeError):
+                self._fast_ok = False
+        return self._fast_ok
+
     def default_batch_tokens(self) -> int:
         """Tokens per forward pass. The logits (tokens x vocabulary floats) are what fills memory and
         cache: keep them near 512 MB, so 512 tokens for Gemma 3's 262k vocabulary, 4,096 for a 32k one.

@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 
 from lugha.report import base_signature
 from lugha.review import stats, store
-from lugha.review.forms import FORMS
+from lugha.review.forms import Form
 
 SNIPPET = 300
 
@@ -52,10 +52,14 @@ def _shares(majorities: dict[str, list], values: list[str], population: dict[str
 
 
 def compute(conn: sqlite3.Connection) -> dict:
+    key = store.blind_key(conn)
     items = {r["id"]: dict(r) for r in conn.execute(
         "SELECT id, kind, batch_id, stratum, source, doc_id, line, substr(text, 1, ?) AS snippet, "
         "length(text) AS chars, prompt, model, image_name, auto_category, k FROM items ORDER BY position",
         (SNIPPET,))}
+    for it in items.values():  # results are the admin's: blinded models by name
+        it["stratum"] = unblind(it["stratum"], key)
+        it["model"] = unblind(it["model"], key)
     labels = defaultdict(list)
     for r in conn.execute("SELECT l.item_id, r.name, l.label, l.rating, l.flags FROM labels l "
                           "JOIN reviewers r ON r.id=l.reviewer_id ORDER BY l.item_id, r.id"):
@@ -64,12 +68,20 @@ def compute(conn: sqlite3.Connection) -> dict:
     population: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for b in batches:
         for h, n in json.loads(b["population"]).items():
-            population[b["kind"]][h] += n
+            population[b["kind"]][unblind(h, key)] += n
 
     result: dict = {"counts": store.counts(conn), "kinds": {}}
-    for kind, form in FORMS.items():
+    rows = rating_rows(conn)
+    for kind, form in store.forms_by_name(conn).items():
         kitems = [i for i in items.values() if i["kind"] == kind]
         if not kitems:
+            continue
+        if form.primary is None or form.primary.kind != "choice":
+            # Rubric-style forms: per criterion only (a majority of scale points means little).
+            result["kinds"][kind] = {"question": form.title, "form": form.name, "items": len(kitems),
+                                     "labelled_items": sum(1 for i in kitems if labels.get(i["id"])),
+                                     "labels": sum(len(labels.get(i["id"], [])) for i in kitems),
+                                     "criteria": criteria_summary(form, [r for r in rows if r["form"] == kind])}
             continue
         labelled = [i for i in kitems if labels.get(i["id"])]
         maj: dict[str, list] = defaultdict(list)
@@ -108,7 +120,7 @@ def compute(conn: sqlite3.Connection) -> dict:
             "fleiss_kappa": stats.fleiss_kappa(kappa_units) if kappa_units else None,
             "kappa_units": len(kappa_units), "kappa_raters": m_raters,
         }
-        k = {"question": form.question, "items": len(kitems), "labelled_items": len(labelled),
+        k = {"question": form.question, "form": form.name, "items": len(kitems), "labelled_items": len(labelled),
              "labels": sum(len(labels.get(i["id"], [])) for i in kitems),
              "values": form.labels, "shares": _shares(maj, form.labels, pop), "agreement": agreement,
              "disagreements": disagreements}
@@ -134,11 +146,12 @@ def compute(conn: sqlite3.Connection) -> dict:
             lo, hi = stats.wilson(agree, decided) if decided else (None, None)
             k["audit_agreement"] = {"agree": agree, "decided": decided,
                                     "share": agree / decided if decided else None, "low": lo, "high": hi}
+        k["criteria"] = criteria_summary(form, [r for r in rows if r["form"] == kind])
         result["kinds"][kind] = k
     # Equal signatures must mean equal figures: the labels themselves are hashed in.
     h = hashlib.sha256()
-    for r in conn.execute("SELECT l.item_id, r.name, l.label, COALESCE(l.rating, ''), l.flags FROM labels l "
-                          "JOIN reviewers r ON r.id=l.reviewer_id ORDER BY l.item_id, r.name"):
+    for r in conn.execute("SELECT l.item_id, r.name, l.label, COALESCE(l.rating, ''), l.flags, l.answers "
+                          "FROM labels l JOIN reviewers r ON r.id=l.reviewer_id ORDER BY l.item_id, r.name"):
         h.update("\t".join(map(str, tuple(r))).encode() + b"\n")
     result["signature"] = base_signature(
         inputs={b["source"]: b["sha256"] or "" for b in batches},
@@ -149,6 +162,102 @@ def compute(conn: sqlite3.Connection) -> dict:
         stats=f"wilson95+krippendorff-{_version('krippendorff')}+fleiss",
     )
     return result
+
+
+def unblind(value: str | None, key: dict[str, str]) -> str | None:
+    """An opaque model id (or an A/B pair of them, "id1|id2") as the model name(s)."""
+    if not value or not key:
+        return value
+    if "|" in value:
+        a, b = value.split("|", 1)
+        return f"{key.get(a, a)} vs {key.get(b, b)}"
+    return key.get(value, value)
+
+
+RATING_COLUMNS = ("item", "reviewer", "criterion", "value", "model", "lang", "form", "batch_id", "kind",
+                  "level", "value_num", "prompt_id", "domain", "risk", "role", "model_a", "model_b",
+                  "model_id", "model_b_id", "shown_swapped", "winner", "attributes", "image_sha256")
+
+
+def rating_rows(conn: sqlite3.Connection) -> list[dict]:
+    """Every answer to every criterion, one row each (long format, never pooled), with the model
+    un-blinded: admin only. ``value`` is the answer as given (scale points as int, flags yes/no, A/B
+    in the item's own order, a checklist's score as float; each checklist item also as its own
+    criterion ``checklist_id.item_id`` with yes/no). For A/B rows ``model`` is the pair "a vs b",
+    ``winner`` the model an A/B answer names. Text answers are left out (see the label export)."""
+    key = store.blind_key(conn)
+    forms = {}
+    out: list[dict] = []
+    for r in conn.execute(
+            "SELECT l.item_id, l.answers, l.scores, r.name, r.role, a.swapped, i.batch_id, i.kind, i.model, "
+            "i.model_b, i.lang, i.prompt_id, i.domain, i.risk, i.stratum, i.attributes, i.image_sha256 FROM labels l "
+            "JOIN reviewers r ON r.id=l.reviewer_id JOIN items i ON i.id=l.item_id "
+            "JOIN assignments a ON a.item_id=l.item_id AND a.reviewer_id=l.reviewer_id "
+            "ORDER BY i.position, r.id"):
+        if r["batch_id"] not in forms:
+            forms[r["batch_id"]] = store.form_of_batch(conn, r["batch_id"])
+        form: Form = forms[r["batch_id"]]
+        answers, scores = json.loads(r["answers"]), json.loads(r["scores"])
+        a, b = unblind(r["model"], key), unblind(r["model_b"], key)
+        pair = r["model_b"] is not None
+        base = {"item": r["item_id"], "reviewer": r["name"], "model": f"{a} vs {b}" if pair else (a or r["stratum"]),
+                "lang": r["lang"], "form": form.name, "batch_id": r["batch_id"], "prompt_id": r["prompt_id"],
+                "domain": r["domain"], "risk": r["risk"], "role": r["role"], "model_a": a, "model_b": b,
+                "model_id": r["model"], "model_b_id": r["model_b"], "shown_swapped": bool(r["swapped"]),
+                "attributes": r["attributes"], "image_sha256": r["image_sha256"]}
+
+        def add(criterion, kind, level, value, winner=None):
+            num = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            out.append({**base, "criterion": criterion, "kind": kind, "level": level, "value": value,
+                        "value_num": num, "winner": winner})
+
+        for c in form.criteria:
+            if c.kind == "text":
+                continue
+            v = answers.get(c.id)
+            if c.kind == "checklist":
+                add(c.id, "checklist", c.level, scores.get(c.id))
+                met = set(v or ())
+                for it in c.items:
+                    add(f"{c.id}.{it.id}", "flag", "nominal", "yes" if it.id in met else "no")
+                continue
+            winner = None
+            if c.sides and pair and v is not None:
+                winner = {"A": a, "B": b}.get(v, v)
+            add(c.id, c.kind, c.level, v, winner)
+    return out
+
+
+def criteria_summary(form: Form, rows: list[dict]) -> dict:
+    """Per criterion, never pooled: ratings and items, the distribution of answers per model, the
+    mean per model for scales and checklist scores, and Krippendorff's alpha (nominal criteria)."""
+    out = {}
+    for c in form.criteria:
+        if c.kind == "text":
+            continue
+        crit_rows = [r for r in rows if r["criterion"] == c.id]
+        by_item: dict = defaultdict(list)
+        per_model: dict = defaultdict(list)
+        for r in crit_rows:
+            if r["value"] is not None:
+                by_item[r["item"]].append(r["value"])
+                per_model[r["model"]].append(r)
+        models = {}
+        for m, rs in sorted(per_model.items()):
+            vals = [r["value"] for r in rs]
+            nums = [r["value_num"] for r in rs if r["value_num"] is not None]
+            models[m] = {"ratings": len(vals), "items": len({r["item"] for r in rs}),
+                         "counts": {str(k): v for k, v in sorted(Counter(map(str, vals)).items())},
+                         "mean": sum(nums) / len(nums) if nums else None}
+            if c.sides:
+                models[m]["wins"] = dict(sorted(Counter(r["winner"] for r in rs).items()))
+        units = list(by_item.values())
+        out[c.id] = {"question": c.question, "kind": c.kind, "level": c.level, "ratings": len(crit_rows),
+                     "items": len(by_item), "models": models,
+                     "krippendorff_alpha": stats.krippendorff_alpha([[str(v) for v in u] for u in units])
+                     if c.level == "nominal" else None,
+                     "alpha_units": sum(1 for u in units if len(u) >= 2)}
+    return out
 
 
 def export_rows(conn: sqlite3.Connection) -> list[dict]:
@@ -164,6 +273,48 @@ def csv_safe(rows: list[dict]) -> list[dict]:
     when the CSV is opened in a spreadsheet (CSV injection), so such cells get a leading '."""
     return [{k: ("'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v) for k, v in r.items()}
             for r in rows]
+
+
+def export_csv_bytes(conn: sqlite3.Connection) -> bytes:
+    """Every label as CSV (formula-safe), for the admin page's download."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    rows = csv_safe(export_rows(conn))
+    buf = io.BytesIO()
+    if rows:
+        pcsv.write_csv(pa.Table.from_pylist(rows), buf)
+    return buf.getvalue()
+
+
+def write_ratings(conn: sqlite3.Connection, path) -> int:
+    """The per-criterion, per-reviewer answers (``rating_rows``) as .parquet or .json; returns the
+    number of rows. Admin only: models are named."""
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from lugha.errors import LughaError
+    from lugha.report import write_json
+
+    path = Path(path)
+    rows = rating_rows(conn)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        write_json(path, {"ratings": rows, "columns": list(RATING_COLUMNS)})
+    elif suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        table_rows = [{**r, "value": None if r["value"] is None else str(r["value"])} for r in rows]
+        types = {"item": pa.int64(), "batch_id": pa.int64(), "value_num": pa.float64(), "shown_swapped": pa.bool_()}
+        schema = pa.schema([(c, types.get(c, pa.string())) for c in RATING_COLUMNS])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(table_rows, schema=schema), path)
+    else:
+        raise LughaError("ratings export needs a .parquet or .json file name", path)
+    return len(rows)
 
 
 def write_export(conn: sqlite3.Connection, path) -> int:

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
-err_console = Console(stderr=True, soft_wrap=True)
+from lugha.progress import console
+
+err_console = console(stderr=True)
 
 train_app = typer.Typer(no_args_is_help=True, help="Train a local model.")
 
@@ -42,7 +43,7 @@ def train_lm_cmd(
     if nproc > 1:
         from lugha.train.distributed import launch
 
-        args = [*text, "--out", str(out), "--preset", preset, "--device", device, "--seed", str(seed),
+        args = ["lm", *text, "--out", str(out), "--preset", preset, "--device", device, "--seed", str(seed),
                 "--dtype", dtype, *(["--tokenizer", tokenizer] if tokenizer else []),
                 *(["--minutes", str(minutes)] if minutes is not None else []),
                 *(["--steps", str(steps)] if steps is not None else []), *(["--resume"] if resume else []),

@@ -44,9 +44,7 @@ def launch(nproc: int, args: list[str]) -> int:
     except Exception as e:  # ChildFailedError: a worker failed; its own error went to stderr
         from lugha.errors import LughaError
 
-        first = str(e).strip().splitlines()
-        raise LughaError(f"a training process failed ({type(e).__name__}); see its message above"
-                         + (f": {first[0]}" if first and len(first[0]) < 200 else "")) from None
+        raise LughaError(f"a training process failed ({type(e).__name__}); its message is above") from None
     return 0
 
 

@@ -214,7 +214,7 @@ def train(model: torch.nn.Module, batches: Callable[[int], list[dict]] | Iterabl
                     logits = _logits(model(input_ids=ids, **kw))
                 if logits.dtype in (torch.bfloat16, torch.float16):
                     logits = logits.float()
-                ce = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1),
+                ce = F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1),
                                      ignore_index=-100, reduction="sum")
                 (ce * (world / n_global)).backward()
             loss_sum += float(ce.detach())
