@@ -7,15 +7,15 @@ fasttext-predict. Scores are mapped to 0..1 per backend (see each class).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Protocol
 
 from lugha.langs import UNDETERMINED, to_iso3
+from lugha.records import sha256_file
+from lugha.signature import package_version
 
 _LETTER = re.compile(r"[^\W\d_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -69,13 +69,6 @@ def _last_space(text: str, lo: int, hi: int) -> int:
     return -1
 
 
-def _pkg_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
-
-
 @lru_cache(maxsize=4096)
 def iso(label: str) -> str:
     """A backend label ('sw', 'swa', 'ti', 'tir_Ethi', 'un', 'xx-Qaai') -> ISO 639-3.
@@ -117,7 +110,7 @@ class Cld2Backend:
         self.labels = frozenset(i for i in (iso(c) for c in codes) if i != UNDETERMINED)
 
     def version(self) -> str:
-        return _pkg_version("pycld2")
+        return package_version("pycld2")
 
     def _one(self, text: str, candidates):
         try:
@@ -156,7 +149,7 @@ class HeliportBackend:
         self.labels = frozenset(i for i in (iso(c) for c in raw) if i != UNDETERMINED)
 
     def version(self) -> str:
-        return _pkg_version("heliport")
+        return package_version("heliport")
 
     def predict(self, texts, candidates=None):
         out = []
@@ -220,7 +213,7 @@ class LangidBackend:
         self._alias = list(self._id._alias_pairs)
 
     def version(self) -> str:
-        return _pkg_version("py3langid")
+        return package_version("py3langid")
 
     def _restrict(self, candidates):
         if candidates == self._restricted:
@@ -336,7 +329,7 @@ class FastTextBackend:
         # fasttext-predict has no label list: asking for every label on any text returns them all
         raw, _ = self._m.predict("a", k=-1)
         self.labels = frozenset(i for i in (iso(c) for c in raw) if i != UNDETERMINED)
-        self._sha = sha256_of(self.path)
+        self._sha = sha256_file(self.path)
 
     def version(self) -> str:
         return f"fasttext-{self._sha[:12]}"
@@ -354,15 +347,6 @@ class FastTextBackend:
                     break
             out.append(best)
         return out
-
-
-@lru_cache(maxsize=16)
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 BUNDLED = ("pycld2", "heliport", "py3langid")
