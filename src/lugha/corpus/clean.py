@@ -9,8 +9,8 @@ Texts are written exactly as read (re-reading the inputs keeps the output indepe
 annotation store); the one change is PII masking in kept records when the rules say `mask`.
 
 Resumable: each chunk of `shard_records` records of one source becomes at most one kept and one
-removed shard, written under a temporary name and renamed; a chunk's marker (with its counts and
-hashes) is written last. A rerun with the same arguments skips chunks whose marker matches, so a
+removed shard, written under a temporary name and renamed; a chunk's marker (the engine's
+`Marker`, `.clean/NAME.done.json`, with its counts and hashes) is written last. A rerun with the same arguments skips chunks whose marker matches, so a
 run killed at any point (kill -9) finishes with the same files an uninterrupted run writes.
 """
 
@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lugha import __version__
+from lugha.engine import Marker, clear_tmp, merge_counts
 from lugha.errors import LughaError
 from lugha.langs import resolve
 from lugha.records import Unreadable, expand_inputs, read_records, sha256_file
@@ -310,15 +311,7 @@ def _process_chunk(chunk, rules: dict, region: str | None, kept: _ShardWriter, r
 
 
 def _merge_stats(parts: list[dict]) -> dict:
-    tot = _new_chunk_stats()
-    for p in parts:
-        for k, v in p.items():
-            if isinstance(v, dict):
-                for kk, vv in v.items():
-                    tot[k][kk] = tot[k].get(kk, 0) + vv
-            else:
-                tot[k] += v
-    return tot
+    return merge_counts(parts, _new_chunk_stats())  # the engine's one way to merge counts
 
 
 # ---- the whole run ----------------------------------------------------------------------------
@@ -369,8 +362,7 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
     for sub in ("kept", "removed", STATE):
         (out / sub).mkdir(exist_ok=True)  # present even when empty
     for sub in ("kept", "removed", STATE):
-        for tmp in (out / sub).glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)  # half-written by a killed run
+        clear_tmp(out / sub)  # half-written by a killed run
     from lugha.corpus.pii import region_for
 
     region = region_for(target.code)
@@ -389,17 +381,15 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
         src_stats = []
         for ci, chunk in enumerate(_chunks(items, ann, shard_records, p)):
             name = f"{stem}-{ci:05d}"
-            marker = state / f"{name}.json"
-            markers_used.add(marker.name)
-            prev = _read_marker(marker, params_key, out)
+            marker = Marker(state, name, params_key)  # the engine's completion marker, written last
+            markers_used.add(marker.path.name)
+            prev = _read_marker(marker, out)
             if prev is None:
                 kept = _ShardWriter(out / "kept" / f"{name}.{ext}", fmt)
                 removed = _ShardWriter(out / "removed" / f"{name}.{ext}", fmt)
                 st = _process_chunk(chunk, rules, region, kept, removed)
-                prev = {"key": params_key, "stats": st, "kept": kept.commit(), "removed": removed.commit()}
-                tmp = state / f".{name}.json.{os.getpid()}.tmp"
-                tmp.write_text(json.dumps(prev, ensure_ascii=False), encoding="utf-8")
-                os.replace(tmp, marker)  # written last: the chunk is finished
+                prev = {"stats": st, "kept": kept.commit(), "removed": removed.commit()}
+                marker.write(prev)  # the chunk is finished
                 chunks_done += 1
             else:
                 chunks_skipped += 1
@@ -436,12 +426,11 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
     return result
 
 
-def _read_marker(marker: Path, key: str, out: Path) -> dict | None:
-    try:
-        prev = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if prev.get("key") != key:
+def _read_marker(marker: Marker, out: Path) -> dict | None:
+    """A finished chunk's stats and shard entries, when its marker matches these parameters and its
+    shards are still there."""
+    prev = marker.read()
+    if prev is None:
         return None
     for part in ("kept", "removed"):
         ent = prev.get(part)
@@ -453,7 +442,7 @@ def _read_marker(marker: Path, key: str, out: Path) -> dict | None:
 def _remove_stale(out: Path, wanted: set[str], state: Path, markers: set[str]) -> None:
     """Shards (and chunk markers) left by an earlier run with other rules or shard sizes are not
     part of this output."""
-    for f in state.glob("*.json"):
+    for f in state.glob("*.json"):  # markers: NAME.done.json (and any older NAME.json)
         if f.name not in markers:
             f.unlink()
     for part in ("kept", "removed"):
