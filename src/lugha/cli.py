@@ -1,7 +1,8 @@
 """The `lugha` command: a thin Typer app. Each pillar registers its own commands from
 `lugha.<pillar>.cli.register(app)`; they parse arguments, call library functions and print.
 
-User errors (LughaError) print one line on stderr and exit 2, whatever command raised them.
+User errors (LughaError) print one line on stderr and exit 2, whatever command raised them; so do OS
+errors while writing (read-only file system, disk full, permission denied), with the path.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ class _Group(TyperGroup):
         except LughaError as e:
             typer.echo(f"lugha: error: {e}", err=True)
             raise typer.Exit(e.exit_code) from None
+        except OSError as e:  # a write that no writer of lugha.records wrapped: still one line, exit 2
+            from lugha.records import is_write_error, write_error
+
+            if not is_write_error(e):
+                raise
+            typer.echo(f"lugha: error: {write_error(e, e.filename or '?')}", err=True)
+            raise typer.Exit(2) from None
 
 
 app = typer.Typer(
@@ -46,7 +54,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 # Pillars register their commands; heavy imports stay inside the command functions.
-PILLARS = ("corpus", "lid", "tokens", "models", "evaluate", "review")
+PILLARS = ("corpus", "lid", "tokens", "evaluate", "review", "train", "domains")
 for _name in PILLARS:
     try:
         _mod = importlib.import_module(f"lugha.{_name}.cli")

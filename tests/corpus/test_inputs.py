@@ -11,6 +11,7 @@ import pytest
 import zstandard
 
 from lugha.corpus.audit import run_audit
+from lugha.records import sha256_file
 
 SW = ["Kila mtu anayo haki ya kuishi, uhuru na usalama wa nafsi yake.",
       "Hakuna mtu atakayefanywa mtumwa au kutumikishwa kama mtumwa.",
@@ -43,7 +44,8 @@ def test_fasttext_model_joins_the_ensemble(tmp_path):
     rows = pq.read_table(res.annotations).to_pylist()
     assert [r["lid_model"] for r in rows] == ["swh", "swh", "eng"]
     assert rows[0]["lid_model_score"] > 0.5
-    assert res.summary["signature"]["lid"]["model"].startswith("fasttext-")
+    sig = res.summary["signature"]
+    assert sig["backends"]["lid"]["model"].startswith("fasttext-") and sig["model"] == sha256_file(ftz)
 
 
 def test_missing_lid_model_is_a_one_line_error(cli, tmp_path):

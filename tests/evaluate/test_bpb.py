@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from lugha.evaluate.bpb import bootstrap_ci, bpb_of
+from lugha.records import sha256_file
 from lugha.models.ngram import KneserNeyLM
 
 
@@ -46,8 +47,8 @@ def test_cli_bpb_per_file_and_language_reconcile(cli, hau_split, shared_data, tm
     # a Hausa model on Amharic text: far worse than on Hausa
     assert doc["languages"]["amh"]["bpb"] > doc["languages"]["hau"]["bpb"] + 1
     sig = doc["signature"]
-    assert sig["model_sha256"] and sig["text_sha256"][str(amh)] and sig["task"] == "bpb"
-    assert "lugha:" in r.stdout and "model_sha256:" in r.stdout
+    assert sig["model"] == sha256_file(model) and sig["inputs"][str(amh)] == sha256_file(amh) and sig["task"] == "bpb"
+    assert "lugha:" in r.stdout and f"model:{sig['model'][:12]}" in r.stdout
 
 
 def test_bootstrap_interval_brackets_and_degenerates():

@@ -25,25 +25,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from lugha import __version__
 from lugha.corpus import signals as sig
+from lugha.corpus.categories import CATEGORIES, CATEGORY_NAMES, ROW_COLUMNS, SIGNAL_COLUMNS  # noqa: F401
 from lugha.corpus.config import load_config
 from lugha.corpus.dedup import DedupParams, batch_bands, cluster, exact_hash, minhash_signatures, normalise
+from lugha.corpus.pii import KINDS as PII_KINDS
 from lugha.corpus.pii import count_pii, find_pii, region_for
+from lugha.corpus.report import write_reports
 from lugha.engine import Shard, ShardOutput, add_counts, get_executor, iter_batches, plan_shards
 from lugha.errors import LughaError
 from lugha.langs import Lang, resolve
-from lugha.records import Record, Unreadable, expand_inputs, read_records, sha256_file
+from lugha.records import (Record, Skipped, Unreadable, expand_inputs, hash_inputs, read_records,
+                           sha256_file, write_json)
+from lugha.signature import Signature, digest
 
-CATEGORIES = ("CC", "CB", "CS", "WL", "NL")
-CATEGORY_NAMES = {
-    "CC": "correct language, natural text",
-    "CB": "correct language, boilerplate",
-    "CS": "correct language, too short",
-    "WL": "wrong language",
-    "NL": "not language",
-    "unreadable": "unreadable record",
-}
 # Fixed log-spaced bins for the length histogram (characters), so shards merge exactly.
 LENGTH_BINS = [0, 1, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 50_000, 10**12]
 EXAMPLES_PER_CATEGORY = 20
@@ -176,7 +171,7 @@ def _new_stats() -> dict:
     return {
         "records": 0, "by_source": {}, "categories": dict.fromkeys(CATEGORIES + ("unreadable",), 0),
         "langs": {}, "lang_by_category": {}, "scripts": {}, "script_mismatch": 0,
-        "pii": {"email": 0, "phone": 0, "ip": 0, "url": 0}, "pii_docs": 0,
+        "pii": dict.fromkeys(PII_KINDS, 0), "pii_docs": 0,
         "length_hist": [0] * (len(LENGTH_BINS) - 1), "chars": 0, "words": 0, "domains": {},
         "examples": {c: [] for c in CATEGORIES}, "unreadable_examples": [], "bytes": 0,
     }
@@ -215,14 +210,6 @@ def audit_shard(shard: Shard, ctx: AuditContext) -> dict:
     out.commit("parquet", tmp)
     out.mark_done(stats)
     return stats
-
-
-ROW_COLUMNS = ("source", "doc_id", "line", "category", "lang", "lang_score", "script", "script_match",
-               "url", "text", "exact_hash", "error")
-# quality signals stored as they are computed (document_signals keys = annotation columns)
-SIGNAL_COLUMNS = ("chars", "words", "script_share", "letter_share", "digit_share", "punct_share",
-                  "symbol_share", "dup_line_frac", "top_2gram_frac", "dup_5gram_frac", "boilerplate", "pii",
-                  "pii_email", "pii_phone", "pii_ip", "pii_url")
 
 
 def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends, schema, stats) -> pa.Table:
@@ -283,7 +270,7 @@ def _count(stats: dict, row: dict, s: dict, cat: str) -> None:
         stats["scripts"][s["script"]] = stats["scripts"].get(s["script"], 0) + 1
     if s["letters"] and not row["script_match"]:
         stats["script_mismatch"] += 1
-    for k in ("email", "phone", "ip", "url"):
+    for k in PII_KINDS:
         stats["pii"][k] += s[f"pii_{k}"]
     if s["pii"]:
         stats["pii_docs"] += 1
@@ -335,34 +322,59 @@ def default_out_dir(inputs: list[str | Path]) -> Path:
     return Path(f"lugha-audit-{name}")
 
 
+@dataclass(frozen=True)
+class CorpusRun:
+    """A corpus command's inputs, resolved once and passed down (clean -> ensure_audit -> audit):
+    the language, the input files in order with their SHA-256s (each file hashed once), the files
+    of input directories that were skipped and why, and the effective audit configuration."""
+
+    target: Lang
+    paths: tuple[Path, ...]
+    hashes: dict[str, str]
+    config: dict
+    skipped: tuple[Skipped, ...] = ()
+    config_path: str | None = None
+
+    @property
+    def config_digest(self) -> str:
+        """SHA-256 of the effective audit configuration alone (no input hashes): equal for two runs
+        with the same thresholds, phrases and dedup parameters."""
+        return digest(self.config)
+
+
+def resolve_run(inputs: list[str | Path], lang: str, config_path: str | Path | None = None) -> CorpusRun:
+    target = resolve(lang)
+    skipped: list[Skipped] = []
+    paths = expand_inputs(inputs, skipped)
+    cfg = load_config(target.code, config_path)
+    return CorpusRun(target, tuple(paths), hash_inputs(paths), cfg, tuple(skipped),
+                     str(config_path) if config_path is not None else None)
+
+
 def run_audit(inputs: list[str | Path], lang: str, out_dir: str | Path | None = None, *,
               workers: int | None = None, text_field: str = "text", id_field: str = "id",
               config_path: str | Path | None = None, lid_model: str | Path | None = None,
               engine: str = "local", ray_address: str | None = None, shard_bytes: int | None = None,
               progress: Callable[[int, int, int], None] | None = None, keep_work: bool = False,
-              notes: list[str] | None = None) -> AuditResult:
+              notes: list[str] | None = None, run: CorpusRun | None = None) -> AuditResult:
     """Audit INPUTS as language LANG into OUT_DIR; returns where everything was written.
 
-    progress(bytes_done, bytes_total, docs_done) is called as shards finish."""
+    `run`: the inputs already resolved by a caller (`lugha clean`), used instead of INPUTS, LANG and
+    CONFIG_PATH. progress(bytes_done, bytes_total, docs_done) is called as shards finish."""
     t0 = time.perf_counter()
-    target = resolve(lang)
-    paths = expand_inputs(inputs)
     if lid_model is not None and not Path(lid_model).is_file():
         raise LughaError("language-ID model file not found", path=lid_model)
-    out = Path(out_dir) if out_dir else default_out_dir(inputs)
+    run = run or resolve_run(inputs, lang, config_path)
+    target, paths, hashes, cfg = run.target, list(run.paths), run.hashes, run.config
+    out = Path(out_dir) if out_dir else default_out_dir(inputs or [str(p) for p in paths])
     out.mkdir(parents=True, exist_ok=True)
-    cfg = load_config(target.code, config_path)
-    hashes = {str(p): sha256_file(p) for p in paths}
-    import hashlib
-    import json
-
+    lid_sha = sha256_file(lid_model) if lid_model else None
     # SHARD_FORMAT in the key: shards left by an older layout are recomputed, never mixed in
-    params_key = hashlib.sha256(json.dumps({"format": SHARD_FORMAT, "cfg": cfg, "lang": target.code, "tf": text_field,
-                                            "idf": id_field, "lid": str(lid_model), "in": hashes},
-                                           sort_keys=True).encode()).hexdigest()[:16]
+    params_key = digest({"format": SHARD_FORMAT, "cfg": cfg, "lang": target.code, "tf": text_field,
+                         "idf": id_field, "lid": str(lid_model), "in": hashes})[:16]
     ctx = AuditContext(target.tag, cfg, str(out / WORK), text_field, id_field,
                        str(lid_model) if lid_model else None, params_key)
-    executor = get_executor(engine, workers, ray_address)
+    executor = get_executor(engine, workers, ray_address, preload=("lugha.lid.preload",))
     shards = plan_shards([str(p) for p in paths], executor.workers,
                          **({"max_bytes": shard_bytes} if shard_bytes else {}))
     total_bytes = sum((s.end if s.end >= 0 else os.path.getsize(s.path)) - s.start for s in shards)
@@ -381,20 +393,14 @@ def run_audit(inputs: list[str | Path], lang: str, out_dir: str | Path | None = 
     shard_files = [ShardOutput(ctx.work_dir, "shards", s, params_key).path("parquet") for s in shards]
     dup = _deduplicate(shard_files, stats["records"], out)
     backends = _identifier(ctx).backend_names
-    signature = {
-        "lugha": __version__,
-        "lang": target.code,
-        "lid": _identifier(ctx).signature(),
-        "inputs": hashes,
-        "config": params_key,
-    }
-    summary = _summary(target, paths, hashes, stats, dup, cfg, signature, backends, len(shards))
+    signature = Signature.build("audit", hashes, backends={"lid": _identifier(ctx).signature()}, model=lid_sha,
+                                params={"lang": target.code, "text_field": text_field, "id_field": id_field,
+                                        "config": run.config_digest})
+    summary = _summary(target, paths, hashes, stats, dup, cfg, signature.to_dict(), backends, len(shards))
+    if run.skipped:
+        summary["skipped"] = [{"path": s.path, "reason": s.reason} for s in run.skipped]
     summary["seconds"] = round(time.perf_counter() - t0, 3)
-    from lugha.report import write_json
-
     write_json(out / "summary.json", summary)
-    from lugha.corpus.report import write_reports
-
     html, md = write_reports(out, summary)
     if not keep_work:
         shutil.rmtree(out / WORK, ignore_errors=True)

@@ -17,9 +17,7 @@ run killed at any point (kill -9) finishes with the same files an uninterrupted 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -32,20 +30,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lugha import __version__
+from lugha.corpus.audit import CorpusRun, resolve_run, run_audit
+from lugha.corpus.categories import CATEGORIES as CATEGORY_CODES
+from lugha.corpus.categories import CLEAN_COLUMNS
+from lugha.corpus.config import read_toml
+from lugha.corpus.pii import KINDS as PII_KINDS
 from lugha.engine import Marker, clear_tmp, merge_counts
 from lugha.errors import LughaError
-from lugha.langs import resolve
-from lugha.records import Unreadable, expand_inputs, read_records, sha256_file
+from lugha.records import ShardWriter, Unreadable, read_records, sha256_file, write_json
+from lugha.signature import Signature, digest
 
 FORMATS = ("jsonl.gz", "parquet")
 PII_ACTIONS = ("keep", "mask", "drop")
-PII_KINDS = ("email", "phone", "ip", "url")
-CATEGORY_CODES = ("CC", "CB", "CS", "WL", "NL")
 DEFAULT_SHARD_RECORDS = 50_000
 STATE = ".clean"  # chunk markers
-ANNOTATION_COLUMNS = ["source", "doc_id", "line", "category", "error", "lang", "lang_score", "script",
-                      "words", "chars", "pii_email", "pii_phone", "pii_ip", "pii_url",
-                      "dup_of", "dup_of_source", "dup_kind"]
+ANNOTATION_COLUMNS = list(CLEAN_COLUMNS)
 
 # Output columns (Parquet schema; JSONL objects carry the same keys, nulls left out).
 OUT_SCHEMA = pa.schema([
@@ -68,17 +67,7 @@ def load_rules(path: str | Path | None = None, pii: str | None = None) -> dict:
     where = str(path) if path is not None else None
     if path is not None:
         p = Path(path)
-        try:
-            user = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise LughaError("rules file not found", path=p) from None
-        except tomllib.TOMLDecodeError as e:
-            # Python < 3.14 only puts the position in the message: "... (at line 3, column 5)"
-            msg = str(getattr(e, "msg", e))
-            at = re.search(r"\s*\(at line (\d+), column \d+\)$", msg)
-            line = getattr(e, "lineno", None) or (int(at.group(1)) if at else None)
-            msg = msg[:at.start()] if at else msg
-            raise LughaError(f"invalid TOML: {msg}", path=p, line=line) from None
+        user = read_toml(p, "rules file")
         for section, values in user.items():
             if section not in rules:
                 raise LughaError(f"unknown section [{section}]; expected one of "
@@ -146,21 +135,19 @@ def decide(ann: dict, rules: dict) -> tuple[str | None, str | None]:
 
 # ---- audit reuse ------------------------------------------------------------------------------
 
-def ensure_audit(paths: list[Path], hashes: dict[str, str], lang: str, audit_dir: Path, *,
-                 workers: int | None, text_field: str, id_field: str, config_path, lid_model,
-                 explicit: bool = False, progress=None) -> tuple[dict, bool]:
+def ensure_audit(run: CorpusRun, audit_dir: Path, *, workers: int | None, text_field: str, id_field: str,
+                 lid_model, explicit: bool = False, progress=None) -> tuple[dict, bool]:
     """(audit summary, reused?). An existing audit is reused only when it audited exactly these
     inputs (same SHA-256s, same order), as the same language, with the same configuration. A
-    mismatching audit the user named (--audit) is an error; our own (OUT/audit) is redone."""
-    target = resolve(lang)
+    mismatching audit the user named (--audit) is an error; our own (OUT/audit) is redone.
+    `run` holds the language, inputs, hashes and configuration, resolved once by the caller."""
+    target = run.target
     sfile = audit_dir / "summary.json"
     if sfile.is_file() and (audit_dir / "annotations.parquet").is_file():
         summary = json.loads(sfile.read_text(encoding="utf-8"))
         theirs = [i["sha256"] for i in summary["inputs"]]
-        ours = [hashes[str(p)] for p in paths]
-        from lugha.corpus.config import load_config
-
-        same_cfg = summary.get("config") == json.loads(json.dumps(load_config(target.code, config_path)))
+        ours = [run.hashes[str(p)] for p in run.paths]
+        same_cfg = summary.get("config") == json.loads(json.dumps(run.config))
         if theirs == ours and summary["lang"]["code"] == target.code and same_cfg:
             return summary, True
         if theirs != ours:
@@ -171,10 +158,8 @@ def ensure_audit(paths: list[Path], hashes: dict[str, str], lang: str, audit_dir
             why = "was made with a different audit configuration"
         if explicit:
             raise LughaError(f"this audit {why}; pass another --audit directory", path=audit_dir)
-    from lugha.corpus.audit import run_audit
-
-    res = run_audit(list(paths), lang, audit_dir, workers=workers, text_field=text_field, id_field=id_field,
-                    config_path=config_path, lid_model=lid_model, progress=progress)
+    res = run_audit([], target.tag, audit_dir, workers=workers, text_field=text_field, id_field=id_field,
+                    lid_model=lid_model, progress=progress, run=run)
     return res.summary, False
 
 
@@ -182,38 +167,6 @@ def ensure_audit(paths: list[Path], hashes: dict[str, str], lang: str, audit_dir
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:60] or "input"
-
-
-class _ShardWriter:
-    """Collects rows of one shard and writes them atomically (temp name, then rename)."""
-
-    def __init__(self, path: Path, fmt: str):
-        self.path, self.fmt, self.rows = path, fmt, []
-
-    def add(self, row: dict) -> None:
-        self.rows.append(row)
-
-    def commit(self) -> dict | None:
-        if not self.rows:
-            if self.path.exists():
-                self.path.unlink()  # left by an earlier run with other rules
-            return None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        if self.fmt == "parquet":
-            cols = {f.name: [r.get(f.name) for r in self.rows] for f in OUT_SCHEMA}
-            pq.write_table(pa.Table.from_pydict(cols, schema=OUT_SCHEMA), tmp, compression="zstd")
-        else:
-            # mtime=0 and no file name in the gzip header: equal records give equal bytes.
-            with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
-                for r in self.rows:
-                    obj = {k: v for k, v in r.items() if v is not None}
-                    gz.write(json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n")
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        return {"path": self.path.name, "records": len(self.rows), "bytes": self.path.stat().st_size,
-                "sha256": sha256_file(self.path)}
 
 
 def _new_chunk_stats() -> dict:
@@ -342,22 +295,21 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
     if shard_records < 1:
         raise LughaError("--shard-records must be at least 1")
     rules = load_rules(rules_path, pii)
-    target = resolve(lang)
-    paths = expand_inputs(inputs)
+    # the language, the inputs (each hashed once) and the audit configuration, resolved once for
+    # clean, the audit reuse check and the audit itself
+    run = resolve_run(inputs, lang, config_path)
+    target, paths, hashes = run.target, list(run.paths), run.hashes
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    hashes = {str(p): sha256_file(p) for p in paths}
     adir = Path(audit_dir) if audit_dir else out / "audit"
-    summary, reused = ensure_audit(paths, hashes, target.tag, adir, workers=workers, text_field=text_field,
-                                   id_field=id_field, config_path=config_path, lid_model=lid_model,
-                                   explicit=audit_dir is not None, progress=audit_progress)
+    summary, reused = ensure_audit(run, adir, workers=workers, text_field=text_field, id_field=id_field,
+                                   lid_model=lid_model, explicit=audit_dir is not None, progress=audit_progress)
     ann_path = adir / "annotations.parquet"
-    rules_for_key = {k: v for k, v in rules.items() if k != "source"}
-    params_key = hashlib.sha256(json.dumps({"rules": rules_for_key, "fmt": fmt, "n": shard_records,
-                                            "inputs": [hashes[str(p)] for p in paths], "lang": target.code,
-                                            "tf": text_field, "idf": id_field,
-                                            "audit": summary["signature"]}, sort_keys=True).encode()
-                                 ).hexdigest()[:16]
+    rules_digest = digest({k: v for k, v in rules.items() if k != "source"})
+    # the resume key of the chunk markers: everything that changes an output shard
+    params_key = digest({"rules": rules_digest, "fmt": fmt, "n": shard_records,
+                         "inputs": [hashes[str(p)] for p in paths], "lang": target.code,
+                         "tf": text_field, "idf": id_field, "audit": summary["signature"]})[:16]
     state = out / STATE
     for sub in ("kept", "removed", STATE):
         (out / sub).mkdir(exist_ok=True)  # present even when empty
@@ -385,8 +337,8 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
             markers_used.add(marker.path.name)
             prev = _read_marker(marker, out)
             if prev is None:
-                kept = _ShardWriter(out / "kept" / f"{name}.{ext}", fmt)
-                removed = _ShardWriter(out / "removed" / f"{name}.{ext}", fmt)
+                kept = ShardWriter(out / "kept" / f"{name}.{ext}", fmt, OUT_SCHEMA)
+                removed = ShardWriter(out / "removed" / f"{name}.{ext}", fmt, OUT_SCHEMA)
                 st = _process_chunk(chunk, rules, region, kept, removed)
                 prev = {"stats": st, "kept": kept.commit(), "removed": removed.commit()}
                 marker.write(prev)  # the chunk is finished
@@ -413,10 +365,10 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
     for s in per_source:
         s.pop("line_sum")
         s.pop("line_sq_sum")
-    manifest = _manifest(target, rules, fmt, shard_records, params_key, summary, adir, per_source,
+    manifest = _manifest(target, rules, fmt, shard_records, rules_digest, summary, adir, per_source,
                          shard_entries, conservation, stats, text_field, id_field)
-    from lugha.report import write_json
-
+    if run.skipped:
+        manifest["skipped"] = [{"path": s.path, "reason": s.reason} for s in run.skipped]
     write_json(out / "manifest.json", manifest)
     result = CleanResult(out, manifest, reused, chunks_done, chunks_skipped)
     if write_datasheet:
@@ -490,10 +442,11 @@ def check_conservation(out: Path, per_source: list[dict], shards: list[dict], fm
     return {"ok": ok and set(seen) <= {s["path"] for s in per_source}, "sources": rows}
 
 
-def _manifest(target, rules, fmt, shard_records, params_key, summary, adir, per_source, shards,
+def _manifest(target, rules, fmt, shard_records, rules_digest, summary, adir, per_source, shards,
               conservation, stats, text_field, id_field) -> dict:
     counts = {"input": sum(s["input"] for s in per_source), "kept": stats["kept"], "removed": stats["removed"]}
-    sig = summary["signature"]
+    audit_sig = Signature.from_dict(summary["signature"])
+    lid = audit_sig.backends.get("lid", {})
     return {
         "lugha": __version__,
         "lang": summary["lang"],
@@ -527,10 +480,14 @@ def _manifest(target, rules, fmt, shard_records, params_key, summary, adir, per_
                                                                         "duplicate_share")},
                    "domains": summary["domains"], "thresholds": summary["config"]["categories"],
                    "dedup": summary["config"]["dedup"]},
-        "lid_backends": sig.get("lid", {}),
-        "signature": {"lugha": __version__, "lang": target.code, "lid": sig.get("lid", {}),
-                      "inputs": {s["path"]: s["sha256"] for s in per_source},
-                      "audit_config": sig.get("config"), "rules": params_key},
+        "lid_backends": lid,
+        # audit_config and rules hash the configuration alone (no input hashes): two runs with the
+        # same rules show the same rule hash; the inputs are in `inputs`
+        "signature": Signature.build(
+            "clean", {s["path"]: s["sha256"] for s in per_source}, backends={"lid": lid}, model=audit_sig.model,
+            params={"lang": target.code, "format": fmt, "shard_records": shard_records, "text_field": text_field,
+                    "id_field": id_field, "audit_config": audit_sig.params.get("config"),
+                    "rules": rules_digest}).to_dict(),
     }
 
 

@@ -18,7 +18,8 @@ def print_clean(res) -> None:
     from rich.table import Table
 
     from lugha.corpus.datasheet import rule_meaning
-    from lugha.report import signature_string
+    from lugha.records import skipped_line
+    from lugha.signature import format_signature
 
     m = res.manifest
     c = m["counts"]
@@ -46,7 +47,10 @@ def print_clean(res) -> None:
     out_console.print(f"Audit {how}: {m['audit']['dir']} · shards written {res.chunks_done}, "
                       f"already done {res.chunks_skipped}")
     out_console.print(f"Output: {res.out_dir}/kept, {res.out_dir}/removed, manifest.json, DATASHEET.md, datasheet.html")
-    out_console.print(signature_string(m["signature"]), highlight=False)
+    skipped = skipped_line(m.get("skipped", []), "manifest.json")
+    if skipped:
+        err_console.print(skipped)
+    out_console.print(format_signature(m["signature"]), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -17,8 +17,9 @@ err_console = console(stderr=True)
 def print_audit(result) -> None:
     from rich.table import Table
 
-    from lugha.corpus.audit import CATEGORIES, CATEGORY_NAMES
+    from lugha.corpus.categories import CATEGORIES, CATEGORY_NAMES
     from lugha.corpus.report import verdict
+    from lugha.records import skipped_line
 
     s = result.summary
     c = s["counts"]
@@ -41,6 +42,9 @@ def print_audit(result) -> None:
     out_console.print(line(f"Input records: {c['total']:,} = {parts} (", ok, ")"))
     for u in s["unreadable_examples"][:10]:
         err_console.print(line(styled("unreadable", "yellow"), f" {u}"))
+    skipped = skipped_line(s.get("skipped", []), "summary.json")
+    if skipped:
+        err_console.print(line(styled("skipped", "yellow"), skipped.removeprefix("skipped")))
     docs_s = c["total"] / result.seconds if result.seconds else 0
     out_console.print(f"{result.shards} shard(s) in {result.seconds:.1f} s ({docs_s:,.0f} docs/s)")
     out_console.print(f"Report: {result.report_html}\nAnnotations: {result.annotations}")

@@ -14,6 +14,8 @@ that a rerun skips finished shards whichever executor ran them.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from lugha.engine.counts import add_counts, merge_counts
 from lugha.engine.local import Executor, InlineExecutor, LocalExecutor, OnDone
 from lugha.engine.outputs import Marker, ShardOutput, clear_tmp
@@ -25,10 +27,12 @@ __all__ = ["DEFAULT_SHARD_BYTES", "MIN_SHARD_BYTES", "Executor", "InlineExecutor
            "merge_counts", "plan_shards"]
 
 
-def get_executor(engine: str = "local", workers: int | None = None, ray_address: str | None = None) -> Executor:
+def get_executor(engine: str = "local", workers: int | None = None, ray_address: str | None = None,
+                 preload: Sequence[str] = ()) -> Executor:
+    """preload: modules a local pool's workers should share after import (LocalExecutor)."""
     engine = (engine or "local").lower()
     if engine == "local":
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, preload=preload)
     if engine == "inline":
         return InlineExecutor()
     if engine == "ray":

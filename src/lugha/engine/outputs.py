@@ -45,10 +45,9 @@ class Marker:
 
     def write(self, value: Any) -> None:
         """Mark the unit finished (call last, after its files are in place)."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.tmp_path("done.json")
-        tmp.write_text(json.dumps({"token": self.token, "value": value}, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.path)
+        from lugha.records import write_text  # the one atomic writer (umask modes, OS errors -> LughaError)
+
+        write_text(self.path, json.dumps({"token": self.token, "value": value}, ensure_ascii=False))
 
 
 def clear_tmp(directory: str | Path) -> None:

@@ -33,10 +33,7 @@ network request (CSP `default-src 'none'`). The signature is rendered by `signat
 from __future__ import annotations
 
 import io
-import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -44,11 +41,13 @@ import jinja2
 from markupsafe import Markup
 
 from lugha import __version__
+from lugha.records import to_json, write_json, write_text  # noqa: F401  (re-exported for the pillars)
 from lugha.report.blocks import (  # noqa: F401  (the kit's public API)
     BulletList, Callout, Card, Cards, Chart, Code, Details, Heading, KeyValues, Muted, Paragraph, Report,
-    Sample, SignatureBlock, Status, Strong, Table, blocks_html, fmt, md_escape, md_text, signature_text,
+    Sample, SignatureBlock, Status, Strong, Table, blocks_html, code_spans, fmt, md_escape, md_text, signature_text,
     to_html, to_markdown,
 )
+from lugha.signature import format_signature
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("lugha", "report/templates"),
@@ -86,56 +85,18 @@ def page(title: str, body_html: str | Markup, signature: Any = None, subtitle: s
                   mono_stack=Markup(font_stack("ui-monospace, monospace")))
 
 
-# ---- signatures -------------------------------------------------------------------------------
+# ---- signatures and files: one implementation each, in lugha.signature and lugha.records --------
 
-def signature_string(sig: dict) -> str:
-    """sacrebleu-style compact signature: lugha:0.1.0|lid:pycld2-0.42+heliport-1.0.1|lang:tir|..."""
-    parts = [f"lugha:{sig.get('lugha', __version__)}"]
-    for k, v in sig.items():
-        if k == "lugha" or v is None:
-            continue
-        if isinstance(v, dict):
-            v = "+".join(f"{a}-{b}" if b not in (None, "") else str(a) for a, b in v.items())
-        elif isinstance(v, (list, tuple)):
-            v = "+".join(str(x) for x in v)
-        parts.append(f"{k}:{v}")
-    return "|".join(parts)
+def signature_string(sig) -> str:
+    """sacrebleu-style compact signature: lugha:0.1.0|task:audit|lid:pycld2-0.42+heliport-1.0.1|lang:tir|..."""
+    return format_signature(sig, short=True)
 
 
-def base_signature(**fields: Any) -> dict:
+def base_signature(**fields: Any) -> dict:  # being replaced by lugha.signature.Signature (issue 16)
     return {"lugha": __version__, **fields}
 
 
-# ---- files ------------------------------------------------------------------------------------
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write via a temp file + rename so a reader never sees half a report."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-    return path
-
-
-def _json_default(o: Any):
-    if hasattr(o, "item"):  # numpy scalars
-        return o.item()
-    if isinstance(o, (set, frozenset)):
-        return sorted(o)
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def to_json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default, allow_nan=False)
-
-
-def write_json(path: str | Path, obj: Any) -> Path:
-    return write_text_atomic(path, to_json(obj) + "\n")
-
+write_text_atomic = write_text  # the old name; files get the umask's mode (0644 under 022)
 
 # ---- charts (inline SVG) ----------------------------------------------------------------------
 
