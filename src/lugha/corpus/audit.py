@@ -32,7 +32,7 @@ from lugha.corpus.dedup import DedupParams, batch_bands, cluster, exact_hash, mi
 from lugha.corpus.pii import KINDS as PII_KINDS
 from lugha.corpus.pii import count_pii, find_pii, region_for
 from lugha.corpus.report import write_reports
-from lugha.engine import Shard, ShardOutput, get_executor, iter_batches, plan_shards
+from lugha.engine import Shard, ShardOutput, add_counts, get_executor, iter_batches, plan_shards
 from lugha.errors import LughaError
 from lugha.langs import Lang, resolve
 from lugha.records import (Record, Skipped, Unreadable, expand_inputs, hash_inputs, read_records,
@@ -298,22 +298,7 @@ def merge_stats(parts: list[dict]) -> dict:
     """Merge per-shard statistics in shard order (examples keep input order)."""
     total = _new_stats()
     for p in parts:
-        total["records"] += p["records"]
-        total["bytes"] += p["bytes"]
-        for src, c in p["by_source"].items():
-            t = total["by_source"].setdefault(src, {"records": 0, "unreadable": 0})
-            t["records"] += c["records"]
-            t["unreadable"] += c["unreadable"]
-        for key in ("categories", "langs", "scripts", "domains", "pii"):
-            for k, v in p[key].items():
-                total[key][k] = total[key].get(k, 0) + v
-        for lg, cats in p["lang_by_category"].items():
-            t = total["lang_by_category"].setdefault(lg, {})
-            for c, v in cats.items():
-                t[c] = t.get(c, 0) + v
-        for k in ("script_mismatch", "pii_docs", "chars", "words"):
-            total[k] += p[k]
-        total["length_hist"] = [a + b for a, b in zip(total["length_hist"], p["length_hist"])]
+        add_counts(total, p, skip=("examples", "unreadable_examples"))  # the engine's one count merge
         for c in CATEGORIES:
             room = EXAMPLES_PER_CATEGORY - len(total["examples"][c])
             total["examples"][c].extend(p["examples"][c][:max(0, room)])
