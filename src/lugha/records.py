@@ -418,7 +418,7 @@ def read_rows(path: str | Path, required: Sequence[str] = (), kind: str | None =
                         raise LughaError(f"JSON {type(obj).__name__}, not an object", path=p, line=n)
                     for col in required:
                         if col not in obj:
-                            raise LughaError(f"missing field {col!r}", path=p, line=n)
+                            raise LughaError(f"missing column {col!r}", path=p, line=n)
                     yield n, obj
                 return
             if kind == "tsv":

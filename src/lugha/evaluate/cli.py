@@ -16,7 +16,8 @@ err_console = console(stderr=True)
 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate a model on your own held-out text.")
 
-MODEL_HELP = "hf:FOLDER, gguf:FILE.gguf or ngram:FILE (from `lugha train ngram`)."
+MODEL_HELP = ("hf:FOLDER, gguf:FILE.gguf, ngram:FILE (from `lugha train ngram`), lora:DIR (from `lugha train lora`) "
+              "or an embedded model: gemma3-270m, smollm2-135m.")
 
 
 def _load(spec: str):
@@ -49,15 +50,18 @@ def bpb_cmd(
     stride: Optional[int] = typer.Option(None, "--stride", min=1, help="New tokens scored per window (default: = context)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Score only the first N documents of each file."),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Bootstrap resamples for the 95% interval."),
+    metric: str = typer.Option("bpb", "--metric", help="bpb, or half-sentence: also Goldfish's bits of the second half of each line given the first (split by characters)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures as JSON."),
 ):
     """Bits per byte per file and per language (lower is better)."""
     from rich.table import Table
 
-    from lugha.evaluate.bpb import evaluate_bpb
+    from lugha.evaluate.bpb import METRICS, evaluate_bpb
     from lugha.records import expand_inputs
     from lugha.report import write_json
 
+    if metric not in METRICS:
+        raise LughaError(f"--metric must be one of {', '.join(METRICS)}, got {metric!r}")
     files = expand_inputs(texts)
     if stride and context and stride > context:  # before a minute of model loading
         raise LughaError(f"--stride must be between 1 and --context ({context}), got {stride}")
@@ -69,9 +73,10 @@ def bpb_cmd(
         with Progress(console=err_console, transient=True) as bar:
             task = bar.add_task("scoring files", total=len(files))
             result = evaluate_bpb(m, files, langs=langs, context=context, stride=stride, limit=limit,
-                                  n_boot=bootstrap, progress=lambda f: bar.advance(task))
+                                  n_boot=bootstrap, progress=lambda f: bar.advance(task), metric=metric)
     else:
-        result = evaluate_bpb(m, files, langs=langs, context=context, stride=stride, limit=limit, n_boot=bootstrap)
+        result = evaluate_bpb(m, files, langs=langs, context=context, stride=stride, limit=limit, n_boot=bootstrap,
+                              metric=metric)
     t = Table(title=f"bits per byte, {model}")
     for c in ("file", "lang", "docs", "bytes", "bpb", "95% CI", "bytes/s"):
         t.add_column(c, justify="left" if c in ("file", "lang") else "right")
@@ -87,6 +92,15 @@ def bpb_cmd(
             t.add_row(styled("all", "bold"), lang_code, f"{v['documents']:,}", f"{v['bytes']:,}", styled(f"{v['bpb']:.4f}", "bold"),
                       f"{v['ci95'][0]:.3f}–{v['ci95'][1]:.3f}", "")
     out_console.print(t)
+    if metric == "half-sentence":
+        h = Table(title="second half of each line given the first (Goldfish; split by characters)")
+        for c in ("lang", "lines", "bits/line", "95% CI", "bpb"):
+            h.add_column(c, justify="left" if c == "lang" else "right")
+        for lang_code, v in result["languages"].items():
+            x = v["half_sentence"]
+            h.add_row(lang_code, f"{x['lines']:,}", f"{x['bits_per_line']:.2f}",
+                      f"{x['bits_per_line_ci95'][0]:.2f}–{x['bits_per_line_ci95'][1]:.2f}", f"{x['bpb']:.4f}")
+        out_console.print(h)
     out_console.print(_sig(result), markup=False, highlight=False)
     if json_out:
         write_json(json_out, result)
@@ -113,7 +127,6 @@ def fidelity_cmd(
 
     from lugha.evaluate import fidelity as fd
     from lugha.langs import resolve
-    from lugha.records import sha256_file
     from lugha.report import write_json
 
     target = resolve(lang).code
@@ -121,7 +134,6 @@ def fidelity_cmd(
     model_sig = None
     if generations is not None:
         rows = fd.read_generations(generations, default_lang=target)
-        params["generations_sha256"] = sha256_file(generations)
         model_name = model or str(generations)
     else:
         if model is None or prompts is None:
@@ -136,13 +148,14 @@ def fidelity_cmd(
         else:
             completions = m.generate(plist, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
         rows = [{"prompt": p, "completion": c, "language": target} for p, c in zip(plist, completions)]
-        params.update(prompts_sha256=sha256_file(prompts), continuation=continuation,
+        params.update(continuation=continuation,
                       max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
         model_sig = m.signature()
         model_name = model
     identify = fd.lid_identifier(str(lid_model) if lid_model else None)
     scored = fd.score_generations(rows, identify, min_tokens=min_tokens)
-    result = fd.fidelity_result(scored, model_name, params, model_sig, identify.signature())
+    result = fd.fidelity_result(scored, model_name, params, model_sig, identify.signature(),
+                                inputs=[generations if generations is not None else prompts])
     t = Table(title=f"language fidelity, {model_name}")
     for c in ("lang", "responses", "judged", "LPR", "WPR", "lines in other languages"):
         t.add_column(c, justify="left" if c in ("lang", "lines in other languages") else "right")
