@@ -128,4 +128,4 @@ def test_gemma_mcq_predictions_equal_a_direct_transformers_computation(gemma, sh
     for item, r in zip(res2["files"][0]["items"][:2], rows["college_medicine_val.csv"]):
         want, _ = _direct_choice(gemma, head + shots + text(r))
         assert item["pred"] == "ABCD"[want]
-    assert res["signature"]["model_sha256"] == gemma.signature()["model_sha256"]
+    assert res["signature"]["model"] == gemma.signature()["model_sha256"]
