@@ -127,7 +127,6 @@ def fidelity_cmd(
 
     from lugha.evaluate import fidelity as fd
     from lugha.langs import resolve
-    from lugha.records import sha256_file
     from lugha.report import write_json
 
     target = resolve(lang).code
@@ -135,7 +134,6 @@ def fidelity_cmd(
     model_sig = None
     if generations is not None:
         rows = fd.read_generations(generations, default_lang=target)
-        params["generations_sha256"] = sha256_file(generations)
         model_name = model or str(generations)
     else:
         if model is None or prompts is None:
@@ -150,13 +148,14 @@ def fidelity_cmd(
         else:
             completions = m.generate(plist, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
         rows = [{"prompt": p, "completion": c, "language": target} for p, c in zip(plist, completions)]
-        params.update(prompts_sha256=sha256_file(prompts), continuation=continuation,
+        params.update(continuation=continuation,
                       max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
         model_sig = m.signature()
         model_name = model
     identify = fd.lid_identifier(str(lid_model) if lid_model else None)
     scored = fd.score_generations(rows, identify, min_tokens=min_tokens)
-    result = fd.fidelity_result(scored, model_name, params, model_sig, identify.signature())
+    result = fd.fidelity_result(scored, model_name, params, model_sig, identify.signature(),
+                                inputs=[generations if generations is not None else prompts])
     t = Table(title=f"language fidelity, {model_name}")
     for c in ("lang", "responses", "judged", "LPR", "WPR", "lines in other languages"):
         t.add_column(c, justify="left" if c in ("lang", "lines in other languages") else "right")
@@ -248,7 +247,7 @@ def mcq_cmd(
 
     from lugha.evaluate import mcq
     from lugha.records import expand_inputs
-    from lugha.report import write_json, write_text_atomic
+    from lugha.records import write_json, write_text
 
     paths = expand_inputs(files)
     rep = mcq.read_reported_any(reported) if reported else None
@@ -279,9 +278,53 @@ def mcq_cmd(
     if predictions:
         mcq.write_predictions(result, predictions)
     if html_out:
-        write_text_atomic(html_out, mcq.render_html(result))
+        write_text(html_out, mcq.render_html(result))
     if md_out:
-        write_text_atomic(md_out, mcq.render_markdown(result))
+        write_text(md_out, mcq.render_markdown(result))
+
+
+@eval_app.command("generate")
+def generate_cmd(
+    prompts: Path = typer.Option(..., "--prompts", help="Prompt set (JSONL: id, lang, domain, risk, prompt; optional reference, rubric)."),
+    out: Path = typer.Option(..., "--out", help="Folder for answers.jsonl, answers/<model>.jsonl and generate.json."),
+    models: str = typer.Option("", "--models", help="Comma-separated model specs (hf:, gguf:, ngram:, ...)."),
+    imports: Optional[list[str]] = typer.Option(None, "--import", help="NAME=FILE.jsonl: answers produced elsewhere (prompt_id, answer), as another model. Repeat."),
+    max_new_tokens: int = typer.Option(256, "--max-new-tokens", min=1),
+    temperature: float = typer.Option(0.0, "--temperature", min=0.0, help="0: greedy."),
+    seed: int = typer.Option(0, "--seed"),
+    min_tokens: int = typer.Option(5, "--min-tokens", min=1, help="Fidelity: lines shorter than this are not judged."),
+):
+    """Every model's answers to a prompt set, each checked for language fidelity; resumable per model."""
+    from rich.table import Table
+
+    from lugha.evaluate.generate import generate_answers
+
+    imp = {}
+    for item in imports or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise LughaError(f"--import {item!r} is not NAME=FILE")
+        imp[name] = path
+    specs = [m.strip() for m in models.split(",") if m.strip()]
+
+    def progress(spec, what):
+        if what.startswith("skipped"):
+            err_console.print(f"{spec}: {what}", markup=False, highlight=False)
+
+    result = generate_answers(specs, prompts, out, imports=imp, max_new_tokens=max_new_tokens,
+                              temperature=temperature, seed=seed, min_tokens=min_tokens, loader=_load,
+                              progress=progress)
+    t = Table(title=f"answers to {prompts} ({result['n_prompts']} prompts)")
+    for c in ("model", "lang", "answers", "judged", "in the language (LPR)", "95% CI"):
+        t.add_column(c, justify="left" if c in ("model", "lang") else "right")
+    for r in result["fidelity"]:
+        lpr = r["lpr"]
+        t.add_row(r["model"], r["lang"], str(r["answers"]), str(r["judged"]),
+                  "" if lpr["rate"] is None else f"{lpr['rate']:.0%}",
+                  "" if lpr["rate"] is None else f"{lpr['low']:.0%}–{lpr['high']:.0%}")
+    out_console.print(t)
+    out_console.print(_sig(result), markup=False, highlight=False)
+    err_console.print(f"wrote {result['answers_file']}")
 
 
 def compare_cmd(

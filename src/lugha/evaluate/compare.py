@@ -257,56 +257,37 @@ def _cell(key: str, v):
     return str(v)
 
 
-def render(cmp: dict, signatures: list[dict]) -> tuple[str, str]:
-    """(html, markdown)."""
-    from markupsafe import escape
-
-    from lugha.report import bar_chart, md_table, page
+def report(cmp: dict, signatures: list[dict], charts: bool = True):
+    """The comparison as kit blocks. The table DATA comes from `build` and `COLUMNS`; this only lays it out."""
+    from lugha.report import BulletList, Chart, Heading, Report, SignatureBlock, Strong, Table, bar_chart
 
     table_rows = [[_cell(k, r.get(k)) for k, _ in COLUMNS] for r in cmp["rows"]]
-    headers = [h for _, h in COLUMNS]
-    md = ["# Borrowed vs local: side by side", "", "## Verdicts", ""]
-    md += [f"- **{lang}**: {v}" for lang, v in cmp["verdicts"].items()]
-    md += ["", "## Models × languages", "", md_table(headers, table_rows)]
+    b: list = [Heading("Verdicts"), BulletList([[Strong(lang), ": ", v] for lang, v in cmp["verdicts"].items()]),
+               Heading("Models × languages"), Table([h for _, h in COLUMNS], table_rows)]
+    with_bpb = [r for r in cmp["rows"] if r.get("bpb") is not None]
+    if charts and with_bpb:
+        b.append(Chart(bar_chart([f"{r['name']} · {r['lang']}" for r in with_bpb], [r["bpb"] for r in with_bpb],
+                                 title="bits per byte (lower is better)")))
     prem_langs = sorted({l for v in cmp["premium"].values() for l in v})
     prem_rows = [[spec] + [_cell("x", v.get(l)) for l in prem_langs] for spec, v in cmp["premium"].items()]
     if prem_rows:
-        md += ["", "## Tokenizer premium (tokens relative to English)", "", md_table(["tokenizer"] + prem_langs, prem_rows)]
-    rep_h = ["model", "lang", "metric", "reported", "measured", "measured − reported", "source"]
+        b += [Heading("Tokenizer premium (tokens relative to English)"), Table(["tokenizer"] + prem_langs, prem_rows)]
     rep_rows = [[e["model"], e["lang"], e["metric"], _cell("x", e["value"]), _cell("x", e["measured"]),
                  _cell("x", e["delta"]), e["source"]] for e in cmp["reported"]]
     if rep_rows:
-        md += ["", "## Reported vs measured", "", md_table(rep_h, rep_rows)]
+        b += [Heading("Reported vs measured"),
+              Table(["model", "lang", "metric", "reported", "measured", "measured − reported", "source"], rep_rows)]
     if cmp["contamination"]:
-        md += ["", "## Contamination", ""]
-        md += [f"- {c['dirty']} of {c['test_documents']} test documents overlap the training corpus "
-               f"({c['contaminated_share']:.1%})" for c in cmp["contamination"]]
-    sigs = [compact_signature(s) for s in signatures]
-    md += ["", "## Signatures", ""] + [f"- `{s}`" for s in sigs]
+        b += [Heading("Contamination"),
+              BulletList([f"{c['dirty']} of {c['test_documents']} test documents overlap the training corpus "
+                          f"({c['contaminated_share']:.1%})" for c in cmp["contamination"]])]
+    b.append(SignatureBlock([compact_signature(s) for s in signatures], heading="Signatures"))
+    return Report("Borrowed vs local: side by side", b)
 
-    def html_table(h, rs):
-        head = "".join(f"<th>{escape(x)}</th>" for x in h)
-        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rs)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    parts = ["<h2>Verdicts</h2><ul>"]
-    parts += [f"<li><b>{escape(l)}</b>: {escape(v)}</li>" for l, v in cmp["verdicts"].items()]
-    parts.append("</ul><h2>Models × languages</h2>" + html_table(headers, table_rows))
-    with_bpb = [r for r in cmp["rows"] if r.get("bpb") is not None]
-    if with_bpb:
-        parts.append(str(bar_chart([f"{r['name']} · {r['lang']}" for r in with_bpb],
-                                   [r["bpb"] for r in with_bpb], title="bits per byte (lower is better)")))
-    if prem_rows:
-        parts.append("<h2>Tokenizer premium</h2>" + html_table(["tokenizer"] + prem_langs, prem_rows))
-    if rep_rows:
-        parts.append("<h2>Reported vs measured</h2>" + html_table(rep_h, rep_rows))
-    if cmp["contamination"]:
-        parts.append("<h2>Contamination</h2><ul>" + "".join(
-            f"<li>{c['dirty']} of {c['test_documents']} test documents overlap the training corpus "
-            f"({c['contaminated_share']:.1%})</li>" for c in cmp["contamination"]) + "</ul>")
-    parts.append("<h2>Signatures</h2><ul>" + "".join(f"<li><code>{escape(s)}</code></li>" for s in sigs) + "</ul>")
-    html = page("Borrowed vs local", "".join(parts), signature=None)
-    return html, "\n".join(md) + "\n"
+def render(cmp: dict, signatures: list[dict]) -> tuple[str, str]:
+    """(html, markdown)."""
+    return report(cmp, signatures).html(), report(cmp, signatures, charts=False).markdown()
 
 
 def compare(paths: list[str | Path], out_dir: str | Path) -> dict:

@@ -13,7 +13,6 @@ lugha.models.embedded); `lora:DIR` is a base model + a LoRA adapter from `lugha 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -55,19 +54,6 @@ def parse_spec(spec: str) -> ModelSpec:
         raise LughaError(f"model spec {spec!r} is not BACKEND:PATH with BACKEND one of {', '.join(BACKENDS)}, "
                          f"nor an embedded model ({', '.join(EMBEDDED)})")
     return ModelSpec(backend, path)
-
-
-def hash_files(paths: list[Path]) -> str:
-    """SHA-256 over the files' bytes in order (one file: its plain SHA-256)."""
-    from lugha.records import sha256_file
-
-    if len(paths) == 1:
-        return sha256_file(paths[0])
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(p.name.encode())
-        h.update(bytes.fromhex(sha256_file(p)))
-    return h.hexdigest()
 
 
 def load_model(spec: str, device: str | None = None) -> LanguageModel:

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from lugha.errors import LughaError
-from lugha.models.base import hash_files
+from lugha.records import sha256_files
 
 
 def rolling_windows(tokens: list[int], prefix: int, context: int, stride: int):
@@ -290,7 +290,7 @@ class TransformerModel:
             "backend": f"{self.backend}:transformers-{transformers.__version__}+torch-{torch.__version__}",
             "arch": self.model.config.model_type,
             # a hub model without local files is identified by its hub commit
-            "model_sha256": hash_files(self.files) if self.files
+            "model_sha256": sha256_files(self.files) if self.files
             else f"hub:{getattr(self.model.config, '_commit_hash', None)}",
             "size_bytes": sum(p.stat().st_size for p in self.files) if self.files
             else sum(p.numel() * p.element_size() for p in self.model.parameters()),

@@ -6,16 +6,16 @@ here touches the database, so sampling is testable on its own.
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from lugha.corpus.categories import CATEGORIES
 from lugha.errors import LughaError
-from lugha.records import sha256_file
-from lugha.review.forms import CATEGORIES, Form
+from lugha.records import read_rows, sha256_file
+from lugha.review.forms import Form
 
 AUDIT_COLUMNS = ("source", "doc_id", "line", "text", "category", "lang", "lang_score", "script", "dup_of")
 
@@ -101,39 +101,13 @@ def sample_audit(audit_dir: str | Path, n: int = 300, per_category: bool = False
 
 # ---- model generations ---------------------------------------------------------------------------
 
-def _read_table_file(path: Path) -> list[tuple[int, dict]]:
-    """Rows of a JSONL, CSV or TSV file with their 1-based line numbers."""
-    suffix = path.suffix.lower()
-    out = []
-    if suffix == ".jsonl":
-        with path.open(encoding="utf-8") as f:
-            for i, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise LughaError(f"not valid JSON ({e.msg})", path, i) from None
-                if not isinstance(obj, dict):
-                    raise LughaError("each line must be a JSON object", path, i)
-                out.append((i, obj))
-    elif suffix in (".csv", ".tsv"):
-        with path.open(encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f, delimiter="\t" if suffix == ".tsv" else ",")
-            for row in reader:
-                out.append((reader.line_num, row))
-    else:
-        raise LughaError("expected a .jsonl, .csv or .tsv file", path)
-    return out
-
-
 def import_generations(path: str | Path, seed: int = 0) -> Batch:
     """Model outputs to rate: each row needs `prompt`, `output` and `model` (`lang` optional)."""
     path = Path(path)
     if not path.is_file():
         raise LughaError("no such file", path)
     items = []
-    for line, row in _read_table_file(path):
+    for line, row in read_rows(path):
         for col in ("prompt", "output", "model"):
             if row.get(col) in (None, ""):
                 raise LughaError(f"missing field {col!r} (need prompt, output, model)", path, line)
@@ -178,7 +152,7 @@ def import_images(folder: str | Path, seed: int = 0) -> Batch:
     for name in ("prompts.jsonl", "prompts.csv", "prompts.tsv"):
         p = folder / name
         if p.is_file():
-            for line, row in _read_table_file(p):
+            for line, row in read_rows(p):
                 if not row.get("image"):
                     raise LughaError("missing field 'image'", p, line)
                 meta[str(row["image"])] = (row, p, line)
@@ -235,7 +209,7 @@ def import_image_set(folder: str | Path, prompts: str | Path, form: Form, seed: 
     if form.shows != "image":
         raise LughaError(f"form {form.name!r} shows {form.shows}; images need a form that shows an image", form.source)
     rows: dict[str, tuple[int, dict]] = {}
-    for line, row in _read_table_file(prompts):
+    for line, row in read_rows(prompts):
         for col in ("image", "prompt"):
             if row.get(col) in (None, ""):
                 raise LughaError(f"missing field {col!r} (need image, prompt; optional model and attributes)",
@@ -323,7 +297,7 @@ def import_answers(path: str | Path, form: Form, seed: int = 0, pair: tuple[str,
     left_out: dict[str, int] = {}
     seen: dict[tuple[str, str], tuple[Path, int]] = {}
     for f in files:
-        for line, row in _read_table_file(f):
+        for line, row in read_rows(f):
             for col in ("prompt_id", "prompt", "model", "answer"):
                 if row.get(col) in (None, ""):
                     raise LughaError(f"missing field {col!r} (need {', '.join(ANSWER_FIELDS)})", f, line)
