@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from lugha import __version__
+from lugha.records import json_default
 
 UNKNOWN = "unknown"  # the one fallback for a version that cannot be found
 SHORT = 12  # hex digits of a hash in the short form
@@ -43,7 +44,7 @@ def package_version(dist: str) -> str:
 
 def canonical_json(obj: Any) -> str:
     """Sorted keys, no whitespace, UTF-8 kept: equal values give equal bytes."""
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=json_default)
 
 
 def digest(obj: Any) -> str:
@@ -55,16 +56,6 @@ def inputs_digest(inputs: Mapping[str, str]) -> str:
     """One SHA-256 over the inputs' contents (their hashes, in sorted order), independent of the paths:
     the same files under other names give the same digest."""
     return hashlib.sha256("\n".join(sorted(inputs.values())).encode()).hexdigest()
-
-
-def _default(o: Any):
-    if hasattr(o, "item"):  # numpy scalars
-        return o.item()
-    if isinstance(o, (set, frozenset)):
-        return sorted(o)
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 @dataclass

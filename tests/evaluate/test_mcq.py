@@ -82,8 +82,8 @@ def test_accuracy_and_wilson_interval_by_hand(shared_data, tmp_path):
     # 4/22: Wilson 0.07307 .. 0.38517, straddles chance: neither below nor above it
     assert a["ci95"] == [pytest.approx(0.07307, abs=1e-5), pytest.approx(0.38517, abs=1e-5)]
     assert not a["below_chance"] and not a["above_chance"]
-    assert r["signature"]["task"] == "mcq" and r["signature"]["template"] == mcq.TEMPLATE
-    assert set(r["signature"]["inputs_sha256"]) == {str(d / "college_medicine_val.csv"), str(d / "college_medicine_val_zu.csv")}
+    assert r["signature"]["task"] == "mcq" and r["signature"]["params"]["template"] == mcq.TEMPLATE
+    assert set(r["signature"]["inputs"]) == {str(d / "college_medicine_val.csv"), str(d / "college_medicine_val_zu.csv")}
 
 
 def test_paired_gap_by_hand():
@@ -157,7 +157,7 @@ def test_cli_writes_json_predictions_and_reports(cli, shared_data, tmp_path, mon
     assert "amh" in res.stdout and "task:mcq" in res.stdout
     r = json.loads(out.read_text())
     assert r["files"][1]["lang"] == "amh" and r["files"][1]["reported"]["value"] == pytest.approx(0.162)
-    assert r["signature"]["model"] == "always:D"
+    assert r["signature"]["params"]["model"] == "always:D" and r["signature"]["model"] == "0" * 64
     import pyarrow.parquet as pq
 
     t = pq.read_table(tmp_path / "p.parquet").to_pylist()

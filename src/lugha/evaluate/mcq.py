@@ -40,7 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from lugha.errors import LughaError
-from lugha.report import base_signature
+from lugha.records import read_rows
+from lugha.signature import Signature
 
 LETTERS = ("A", "B", "C", "D")
 TARGET_DELIMITER = " "
@@ -79,34 +80,10 @@ def _answer_index(v, path, line) -> int:
 
 
 def _rows(path: Path):
-    """(line, row): headerless CSV rows as lists, or JSONL objects as dicts.
-
-    TODO(spine): move to records.read_rows once it is on main and reads headerless CSV."""
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            if path.suffix.lower() in (".jsonl", ".ndjson"):
-                for n, raw in enumerate(f, 1):
-                    if not raw.strip():
-                        continue
-                    try:
-                        obj = json.loads(raw)
-                    except json.JSONDecodeError as e:
-                        raise LughaError(f"bad JSON: {e.msg}", path=path, line=n) from None
-                    if not isinstance(obj, dict):
-                        raise LughaError(f"JSON {type(obj).__name__}, not an object", path=path, line=n)
-                    for col in ("question", "A", "B", "C", "D", "answer"):
-                        if col not in obj:
-                            raise LughaError(f"missing field {col!r}", path=path, line=n)
-                    yield n, obj
-                return
-            reader = csv.reader(f)
-            for row in reader:
-                if row and any(c.strip() for c in row):
-                    yield reader.line_num, row
-    except UnicodeDecodeError as e:
-        raise LughaError(f"not UTF-8 text (invalid byte at offset {e.start})", path=path) from None
-    except csv.Error as e:
-        raise LughaError(f"bad CSV: {e}", path=path) from None
+    """(line, row): headerless CSV rows as lists, or JSONL objects as dicts (records.read_rows)."""
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return read_rows(path, required=("question", "A", "B", "C", "D", "answer"), kind="jsonl")
+    return read_rows(path, kind="csv", header=False)
 
 
 def read_items(path: str | Path) -> list[Item]:
@@ -309,12 +286,11 @@ def evaluate_mcq(model, files: list[str | Path], shots: int = 0, dev: list[str |
             subjects = entry["subjects"]
             entry["reported"] = match_reported(reported, name, code, subjects[0]) if len(subjects) == 1 else None
     msig = model.signature()
-    sig = base_signature(
-        task="mcq", model=model.spec, **msig, template=TEMPLATE, shots=shots,
-        inputs_sha256={str(f.path): sha256_file(f.path) for f in mfiles},
-        dev_sha256={v: sha256_file(v) for v in sorted(set(used_dev.values()))} or None,
-        subject=subject, lang=lang, bootstrap=n_boot, seed=seed,
-    )
+    dev_files = sorted(set(used_dev.values()))
+    sig = Signature.build(
+        "mcq", [*(str(f.path) for f in mfiles), *dev_files], model_info=msig,
+        params={"model": model.spec, "template": TEMPLATE, "shots": shots, "dev_files": len(dev_files) or None,
+                "subject": subject, "lang": lang, "bootstrap": n_boot, "seed": seed}).to_dict()
     n_items = sum(f["n"] for f in per_file)
     return {"kind": "mcq", "model": model.spec, "size_bytes": msig.get("size_bytes"), "n_params": msig.get("n_params"),
             "shots": shots, "files": per_file, "languages": langs, "dev_files": used_dev,

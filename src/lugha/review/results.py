@@ -14,20 +14,11 @@ import json
 import sqlite3
 from collections import Counter, defaultdict
 
-from lugha.report import base_signature
+from lugha.signature import Signature, package_version
 from lugha.review import stats, store
 from lugha.review.forms import Form
 
 SNIPPET = 300
-
-
-def _version(pkg: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(pkg)
-    except PackageNotFoundError:
-        return "?"
 
 
 def _shares(majorities: dict[str, list], values: list[str], population: dict[str, int]) -> dict:
@@ -153,14 +144,12 @@ def compute(conn: sqlite3.Connection) -> dict:
     for r in conn.execute("SELECT l.item_id, r.name, l.label, COALESCE(l.rating, ''), l.flags, l.answers "
                           "FROM labels l JOIN reviewers r ON r.id=l.reviewer_id ORDER BY l.item_id, r.name"):
         h.update("\t".join(map(str, tuple(r))).encode() + b"\n")
-    result["signature"] = base_signature(
-        inputs={b["source"]: b["sha256"] or "" for b in batches},
-        batches=[f"{b['kind']}:" + ",".join(f"{k}={v}" for k, v in sorted(json.loads(b["params"]).items()))
-                 for b in batches],
-        labels=result["counts"]["labels"],
-        labels_sha256=h.hexdigest()[:16],
-        stats=f"wilson95+krippendorff-{_version('krippendorff')}+fleiss",
-    )
+    result["signature"] = Signature.build(
+        "review", {b["source"]: b["sha256"] or "" for b in batches},
+        backends={"stats": f"wilson95+krippendorff-{package_version('krippendorff')}+fleiss"},
+        params={"batches": [f"{b['kind']}:" + ",".join(f"{k}={v}" for k, v in sorted(json.loads(b["params"]).items()))
+                            for b in batches],
+                "labels": result["counts"]["labels"], "labels_sha256": h.hexdigest()[:16]}).to_dict()
     return result
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -24,7 +23,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from lugha.errors import LughaError
-from lugha.records import Record, expand_inputs, iter_inputs, sha256_file
+from lugha.records import Record, atomic_path, expand_inputs, hash_inputs, iter_inputs, sha256_file, write_text
 
 BOS = "<|endoftext|>"
 
@@ -180,7 +179,7 @@ class Prepared:
 
 
 def input_hashes(paths: Sequence[str | Path]) -> dict:
-    return {str(p): sha256_file(p) for p in expand_inputs(list(paths))} if paths else {}
+    return hash_inputs(expand_inputs(list(paths))) if paths else {}
 
 
 def prepare(paths: Sequence[str | Path], tokenizer: str, data_dir: Path, val_permille: int = 50,
@@ -200,21 +199,19 @@ def prepare(paths: Sequence[str | Path], tokenizer: str, data_dir: Path, val_per
     train = encode_packed(tok, split.train)
     val = encode_packed(tok, split.val)
     data_dir.mkdir(parents=True, exist_ok=True)
-    tok.save(str(data_dir / "tokenizer.json.tmp"))
-    os.replace(data_dir / "tokenizer.json.tmp", data_dir / "tokenizer.json")
+    with atomic_path(data_dir / "tokenizer.json") as tmp:
+        tok.save(str(tmp))
     for name, arr in (("train", train), ("val", val)):
-        arr.tofile(data_dir / f"{name}.bin.tmp")
-        os.replace(data_dir / f"{name}.bin.tmp", data_dir / f"{name}.bin")
-    from lugha.report import write_text_atomic
-
-    write_text_atomic(data_dir / "val.jsonl", "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n"
+        with atomic_path(data_dir / f"{name}.bin") as tmp:
+            arr.tofile(tmp)
+    write_text(data_dir / "val.jsonl", "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n"
                                                      for t in split.val))
     counts = {**split.counts, "train_tokens": int(len(train)), "val_tokens": int(len(val)),
               "train_bytes": sum(len(t.encode("utf-8")) for t in split.train),
               "vocab_size": tok.get_vocab_size()}
     meta = {"key": key, "counts": counts, "tokenizer_sha256": sha256_file(data_dir / "tokenizer.json"),
             "val_bytes": sum(len(t.encode("utf-8")) for t in split.val)}
-    write_text_atomic(meta_path, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+    write_text(meta_path, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
     return load_prepared(data_dir)
 
 

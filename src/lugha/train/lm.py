@@ -254,7 +254,8 @@ def finish(out: Path, cfg: dict, prep, result, n_params: int, seed: int, steps, 
     import transformers
 
     from lugha.records import sha256_file
-    from lugha.report import base_signature, write_json, write_text_atomic
+    from lugha.records import write_json, write_text
+    from lugha.signature import Signature
     from lugha.train.card import model_card
     from lugha.evaluate.texts import read_documents
 
@@ -265,13 +266,13 @@ def finish(out: Path, cfg: dict, prep, result, n_params: int, seed: int, steps, 
     for f in eval_files:
         docs = [d.text for d in read_documents(f)]
         evals[str(f)] = score_held_out(out, docs, device)
-    sig = base_signature(
-        task="train-lm", arch="llama", preset=cfg["preset"], tokenizer=cfg["tokenizer"],
-        tokenizer_sha256=prep.tokenizer_sha256, inputs=prep.inputs, eval_inputs=prep.eval_inputs,
-        seed=seed, steps=result.steps, minutes=minutes, device=device.split(":")[0], processes=world,
-        dtype=cfg["dtype"], backend=f"transformers-{transformers.__version__}+torch-{torch.__version__}",
-        model_sha256=sha256_file(out / "model.safetensors"),
-    )
+    sig = Signature.build(
+        "train-lm", {**prep.inputs, **prep.eval_inputs}, model=sha256_file(out / "model.safetensors"),
+        backends={"model": f"transformers-{transformers.__version__}+torch-{torch.__version__}"},
+        params={"arch": "llama", "preset": cfg["preset"], "tokenizer": cfg["tokenizer"],
+                "tokenizer_sha256": prep.tokenizer_sha256, "eval_files": len(prep.eval_inputs), "seed": seed,
+                "steps": result.steps, "minutes": minutes, "device": device.split(":")[0], "processes": world,
+                "dtype": cfg["dtype"]}).to_dict()
     info = {
         "steps": result.steps, "tokens_seen": result.tokens, "seconds": result.seconds,
         "stopped_by": result.stopped_by, "epochs": batches.epochs(result.steps),
@@ -288,7 +289,7 @@ def finish(out: Path, cfg: dict, prep, result, n_params: int, seed: int, steps, 
                     "loadavg": _loadavg()},
         "signature": sig,
     }
-    write_text_atomic(out / "MODEL_CARD.md", model_card(info))
+    write_text(out / "MODEL_CARD.md", model_card(info))
     write_json(out / "training.json", info)
     return info
 
