@@ -268,7 +268,7 @@ def finish(out: Path, cfg: dict, prep, result, n_params: int, seed: int, steps, 
         evals[str(f)] = score_held_out(out, docs, device)
     sig = Signature.build(
         "train-lm", {**prep.inputs, **prep.eval_inputs}, model=sha256_file(out / "model.safetensors"),
-        backends={"model": f"transformers-{transformers.__version__}+torch-{torch.__version__}"},
+        backends={"backend": f"transformers-{transformers.__version__}+torch-{torch.__version__}"},
         params={"arch": "llama", "preset": cfg["preset"], "tokenizer": cfg["tokenizer"],
                 "tokenizer_sha256": prep.tokenizer_sha256, "eval_files": len(prep.eval_inputs), "seed": seed,
                 "steps": result.steps, "minutes": minutes, "device": device.split(":")[0], "processes": world,
