@@ -389,15 +389,17 @@ def _read_text(path: Path) -> str:
 
 
 def read_rows(path: str | Path, required: Sequence[str] = (), kind: str | None = None,
-              lower_header: bool = False, header: bool = True,
-              space_after_comma: bool = False) -> Iterator[tuple[int, dict | list]]:
+              lower_header: bool = False, fieldnames: Sequence[str] | None = None,
+              space_after_comma: bool = False) -> Iterator[tuple[int, dict]]:
     """(line, row) for each row of a CSV, TSV or JSONL file, `line` 1-based in the file (CSV/TSV: the
     row's last physical line; the header is line 1). Blank lines are skipped.
 
+    ``fieldnames``: the file has no header row (MMLU's question, A, B, C, D, answer); every row must
+    have exactly these fields, which are kept verbatim (no space after a comma is dropped: it is data).
+
     One quoting rule: TSV is split on tabs with no quoting (a text may start with a quote mark); CSV
     is RFC 4180 (fields may be quoted, with commas and newlines inside; `space_after_comma` also
-    accepts `zul, "text"` as typed by hand). `header=False`: CSV/TSV rows come as lists (no header
-    line; MMLU's files). Raises LughaError(path, line)
+    accepts `zul, "text"` as typed by hand). Raises LughaError(path, line)
     for invalid UTF-8, a bad JSON line, a JSON value that is not an object, a row with more fields than
     the header, or a missing `required` column."""
     p = Path(path)
@@ -424,19 +426,25 @@ def read_rows(path: str | Path, required: Sequence[str] = (), kind: str | None =
             if kind == "tsv":
                 reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
             else:
-                reader = csv.reader(f, delimiter=",", skipinitialspace=space_after_comma)
-            if not header:
+                reader = csv.reader(f, delimiter=",", skipinitialspace=space_after_comma and fieldnames is None)
+            if fieldnames is not None:
+                cols = list(fieldnames)
                 for row in reader:
-                    if row and any(c.strip() for c in row):
-                        yield reader.line_num, row
+                    n = reader.line_num
+                    if not row or all(not c.strip() for c in row):
+                        continue
+                    if len(row) != len(cols):
+                        raise LughaError(f"expected {len(cols)} fields ({', '.join(cols)}), got {len(row)}",
+                                         path=p, line=n)
+                    yield n, dict(zip(cols, row))
                 return
-            head = next(reader, None)
-            if head is None:
+            header = next(reader, None)
+            if header is None:
                 if required:
                     raise LughaError(f"empty file: expected a header with {', '.join(map(repr, required))}",
                                      path=p, line=1)
                 return
-            cols = [h.strip().lower() if lower_header else h.strip() for h in head]
+            cols = [h.strip().lower() if lower_header else h.strip() for h in header]
             for col in required:
                 if col not in cols:
                     raise LughaError(f"missing column {col!r} (header has: {', '.join(cols) or 'nothing'})",

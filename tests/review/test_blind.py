@@ -79,8 +79,15 @@ def test_rubric_items_carry_only_opaque_ids_and_the_page_never_names_a_model(tmp
         page = c.get(f"/admin/{admin}").text
         assert all(m in page for m in MODELS) and 'id="blind-key"' in page
     res = compute(conn)["kinds"]["rubric"]
-    assert set(res["criteria"]["harm"]["models"]) == set(MODELS)
-    assert res["criteria"]["harm"]["models"][MODELS[0]] == {"ratings": 12, "items": 6, "counts": {"4": 12}, "mean": 4.0}
+    groups = {g["model"]: g for g in res["criteria"]["harm"]["groups"]}
+    assert set(groups) == set(MODELS) and groups[MODELS[0]]["lang"] == "swa"
+    g = groups[MODELS[0]]
+    assert (g["items"], g["ratings"], g["reviewers"], g["counts"]) == (6, 12, 2, {"4": 12})
+    assert (g["mean"], g["mean_low"], g["mean_high"], g["level"]) == (4.0, 4.0, 4.0, "ordinal")
+    assert g["agreement"]["observed_agreement"] == 1.0 and g["agreement"]["units"] == 6
+    # Each criterion's ratings never vary (alpha 0/0, undefined), yet pooling the criteria gives a
+    # perfect-looking 1.0: the differences between criteria (2 vs 4) count as agreement.
+    assert g["agreement"]["alpha"] is None and res["pooled_alpha"] == pytest.approx(1.0)
     rows = rating_rows(conn)
     assert len(rows) == 24 * 7 and {r["role"] for r in rows} == {"clinician"}
     assert {r["model"] for r in rows} == set(MODELS)
@@ -117,16 +124,19 @@ def test_ab_sides_differ_between_reviewers_and_results_unblind(tmp_path, cli):
         assert r["model"] == "gemma-3-270m-it vs smollm2-135m-instruct"
     harm = [r for r in rating_rows(conn) if r["criterion"] == "harm"]
     assert all(h["winner"] != p["winner"] for h, p in zip(harm, rows))  # harm named the other side
-    wins = compute(conn)["kinds"]["ab"]["criteria"]["preference"]["models"][
-        "gemma-3-270m-it vs smollm2-135m-instruct"]["wins"]
-    assert wins == {"gemma-3-270m-it": 4, "smollm2-135m-instruct": 4}
+    # Per item, the two reviewers named different models: no majority, a tie on every item.
+    g, = compute(conn)["kinds"]["ab"]["criteria"]["preference"]["groups"]
+    assert g["model"] == "gemma-3-270m-it vs smollm2-135m-instruct" and g["counts"] == {"A": 4, "B": 4}  # item order
+    for m in MODELS:
+        w = g["win_rates"][m]
+        assert (w["wins"], w["losses"], w["ties"], w["rate"]) == (0, 0, 4, 0.5)
     r = cli("review", "results", db, "--ratings", tmp_path / "ratings.parquet", "--html", tmp_path / "r.html",
             "--json", tmp_path / "r.json")
     assert r.exit_code == 0, r.output
     assert "gemma-3-270m-it vs smollm2-135m-instruct" in r.stdout  # the admin's tables name the models
     assert "gemma-3-270m-it vs smollm2-135m-instruct" in (tmp_path / "r.html").read_text()
     res = json.loads((tmp_path / "r.json").read_text())["kinds"]["ab"]
-    assert res["criteria"]["harm"]["models"]["gemma-3-270m-it vs smollm2-135m-instruct"]["counts"] == {"B": 4, "A": 4}
+    assert res["criteria"]["harm"]["groups"][0]["counts"] == {"A": 4, "B": 4}
     t = pq.read_table(tmp_path / "ratings.parquet").to_pylist()
     assert len(t) == 16 and {x["winner"] for x in t} == set(MODELS)
 
@@ -193,3 +203,20 @@ def test_import_answers_from_a_folder_of_per_model_files(tmp_path):
         import_answers(d, package_form("ab"))
     assert str(e.value) == (f"{d}/gemma-3-270m-it.jsonl:1: prompt 'p0' has a second answer from model "
                             f"'gemma-3-270m-it' (first on {d}/again.jsonl:1)")
+
+
+def test_criteria_blocks_render_escaped_in_html_and_markdown(tmp_path):
+    from lugha.report import Report
+    from lugha.review.results import criteria_blocks
+
+    evil = ("<b>gemma</b>", "smollm2")
+    b = import_answers(answers_file(tmp_path, n=2, models=evil), package_form("ab"))
+    db, conn, tok = project(tmp_path, b, k=1, names=("amina",))
+    rid = store.reviewer_for_token(conn, tok["amina"]).id
+    while (item := store.current_item(conn, rid)) is not None:
+        store.save_label(conn, rid, item, answers={"preference": "A", "harm": "none"})
+    k = compute(conn)["kinds"]["ab"]
+    rep = Report("r", criteria_blocks(k), signature=None)
+    html, md = rep.html(), rep.markdown()
+    assert "<b>gemma</b>" not in html and "&lt;b&gt;gemma&lt;/b&gt; vs smollm2" in html
+    assert "win rate:" in html and "preference" in md and "Per criterion (never pooled)" in md

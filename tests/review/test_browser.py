@@ -277,6 +277,8 @@ def test_two_reviewers_rate_a_blinded_ab_pair(tmp_path, browser):
         page.goto(f"{server.url}/admin/{admin}")
         key = page.locator("#blind-key").inner_text()
         assert all(m in key for m in models)
+        page.goto(f"{server.url}/admin/{admin}/results")
+        assert " vs ".join(models) in page.locator("body").inner_text()
         ctx.close()
     finally:
         server.kill(15)
@@ -287,5 +289,6 @@ def test_two_reviewers_rate_a_blinded_ab_pair(tmp_path, browser):
     assert rows[("baraka", "preference")]["winner"] == shown_first["baraka"]
     assert rows[("amina", "harm")]["winner"] == shown_first["baraka"]  # the side amina saw as B
     assert rows[("baraka", "harm")]["value"] == "none"
-    wins = compute(conn)["kinds"]["ab"]["criteria"]["preference"]["models"][" vs ".join(models)]["wins"]
-    assert wins == {models[0]: 1, models[1]: 1}
+    g, = compute(conn)["kinds"]["ab"]["criteria"]["preference"]["groups"]
+    assert g["model"] == " vs ".join(models)
+    assert {m: (w["wins"], w["ties"]) for m, w in g["win_rates"].items()} == {models[0]: (0, 1), models[1]: (0, 1)}

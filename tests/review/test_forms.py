@@ -8,7 +8,8 @@ import pytest
 
 from lugha.errors import LughaError
 from lugha.review import forms, store
-from lugha.review.forms import checklist_score, load_form, parse_form
+from lugha.review.forms import load_form, parse_form
+from lugha.review.stats import checklist_score
 from lugha.review.results import compute
 
 GOOD = """\
@@ -64,9 +65,9 @@ def test_form_errors_name_file_and_line(tmp_path, edit, message):
 
 
 def test_toml_syntax_error_and_checklist_errors(tmp_path):
-    # tomllib (3.11) puts the position in the message; the error carries it as path:line.
+    # tomllib (3.11) puts the position in the message; the error carries it as path:line (shared read_toml).
     assert _err(GOOD.replace('points = 3', 'points = = 3'), tmp_path) == \
-        "F:13: not valid TOML (Invalid value)"
+        "F:13: invalid TOML: Invalid value (column 10)"
     bad = ('name = "c"\nshows = "generation"\n[[criterion]]\nid = "c"\nkind = "checklist"\nquestion = "q"\n'
            'items = [{ id = "bad", text = "x", points = -3 }]\n')
     assert _err(bad, tmp_path) == "F:7: criterion 'c': a checklist needs at least one item with positive points"
@@ -192,3 +193,18 @@ def test_a_second_form_with_the_same_name_is_refused(tmp_path):
         store.add_batch(conn, other, b.source, b.sha256, b.params, b.population, b.items, 1, b.order)
     assert str(e.value) == "mine.toml: this project already has a different form named 'generation'; give the new form another name"
     assert store.counts(conn)["items"] == 1  # the refused batch left nothing behind
+
+
+def test_cli_prints_a_package_form_and_checks_an_edited_copy(cli, tmp_path):
+    r = cli("review", "form", "rubric")
+    assert r.exit_code == 0 and r.stdout == forms.package_form("rubric").toml
+    mine = tmp_path / "mine.toml"
+    mine.write_text(r.stdout.replace('name = "rubric"', 'name = "rubric_tir"')
+                    .replace('id = "bias"', 'id = "bias"\nkey = "12"'), encoding="utf-8")
+    r = cli("review", "form", mine, "--check")
+    line = mine.read_text().splitlines().index('key = "12"') + 1
+    assert r.exit_code == 2 and r.stderr.strip() == \
+        f"lugha: error: {mine}:{line}: criterion 'bias': key must be one digit 1-9, got '12'"
+    mine.write_text(mine.read_text().replace('key = "12"\n', ""), encoding="utf-8")
+    r = cli("review", "form", mine, "--check")
+    assert r.exit_code == 0 and r.stdout.startswith(f"{mine}: form 'rubric_tir' shows generation, blinded; 9 criteria: correct (scale)")

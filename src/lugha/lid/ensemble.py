@@ -51,6 +51,12 @@ def _bundled(name: str):
     return _BACKEND_CACHE[name]
 
 
+def preload_bundled() -> None:
+    """Load every bundled backend into this process's cache (see lugha.lid.preload)."""
+    for name in BUNDLED:
+        _bundled(name)
+
+
 def load_model_backend(path: str | Path):
     """A user model file: a model made by `lugha lid train`, else a fastText file (GlotLID, OpenLID)."""
     return nb_backend(path) or FastTextBackend(path)

@@ -149,6 +149,24 @@ def register(app: typer.Typer) -> None:
         _add_batch(into, import_image_set(folder, prompts, load_form(form), seed=seed,
                                           max_bytes=int(max_mb * 2**20)), reviewers)
 
+    @review.command("form")
+    def form_(
+        spec: str = typer.Argument(..., help="A package form (corpus, generation, image, rubric, checklist, ab, "
+                                             "crisis, stereotype) or a form TOML file."),
+        check: bool = typer.Option(False, "--check", help="Only validate: print a one-line summary."),
+    ):
+        """Print a form's TOML (copy a package form to edit it: `lugha review form rubric > mine.toml`),
+        or check your own file (errors name the file and line)."""
+        from lugha.review.forms import load_form
+
+        f = load_form(spec)
+        if check:
+            kinds = ", ".join(f"{c.id} ({c.kind})" for c in f.criteria)
+            typer.echo(f"{f.source}: form {f.name!r} shows {f.shows}{', blinded' if f.blind else ''}; "
+                       f"{len(f.criteria)} criteria: {kinds}")
+        else:
+            typer.echo(f.toml, nl=False)
+
     @review.command("add-reviewer")
     def add_reviewer(
         name: str = typer.Argument(..., help="The reviewer's name (shown to the admin only)."),
@@ -234,6 +252,7 @@ def register(app: typer.Typer) -> None:
         project: Path = typer.Argument(..., help="Review project file."),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Write the results as JSON."),
         html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report."),
+        md_out: Optional[Path] = typer.Option(None, "--md", help="Write the same report as Markdown."),
         export: Optional[Path] = typer.Option(None, "--export", help="Every label as .csv or .parquet."),
         ratings: Optional[Path] = typer.Option(None, "--ratings", help="Every answer to every criterion, one "
                                                                         "row each, models named: .parquet or .json."),
@@ -244,7 +263,7 @@ def register(app: typer.Typer) -> None:
         from lugha import report
         from lugha.progress import console
         from lugha.review import store
-        from lugha.review.results import compute, write_export, write_ratings
+        from lugha.review.results import compute, render_html, render_markdown, write_export, write_ratings
 
         conn = store.open_project(project)
         try:
@@ -256,9 +275,9 @@ def register(app: typer.Typer) -> None:
         if json_out:
             report.write_json(json_out, res)
         if html_out:
-            from lugha.review.views import render_results_page
-
-            report.write_text_atomic(html_out, render_results_page(res))
+            report.write_text_atomic(html_out, render_html(res))
+        if md_out:
+            report.write_text_atomic(md_out, render_markdown(res))
         out = console()
         c = res["counts"]
         out.print(f"{c['labels']} of {c['target_labels']} labels on {c['items']} items from {c['reviewers']} reviewers")
@@ -270,14 +289,21 @@ def register(app: typer.Typer) -> None:
         for kind, k in res["kinds"].items():
             if "shares" not in k:
                 t = Table(title=f"{kind}: {k['labelled_items']} of {k['items']} items rated ({k['labels']} labels), "
-                                "per criterion")
-                for col in ("criterion", "model", "items", "ratings", "mean", "answers"):
-                    t.add_column(col, justify="right" if col in ("items", "ratings", "mean") else "left")
+                                "per criterion (never pooled)")
+                for col in ("criterion", "model", "lang", "items", "ratings", "mean [95% bootstrap]",
+                            "flagged [Wilson 95%]", "alpha (level)"):
+                    t.add_column(col, justify="left" if col in ("criterion", "model", "lang") else "right")
                 for cid, cr in k["criteria"].items():
-                    for m, sm in cr["models"].items():
-                        t.add_row(cid, m, str(sm["items"]), str(sm["ratings"]), fa(sm["mean"]),
-                                  "; ".join(f"{v}: {n}" for v, n in sm["counts"].items()))
+                    for g in cr["groups"]:
+                        mean = "–" if g["mean"] is None else f"{g['mean']:.2f} [{g['mean_low']:.2f}–{g['mean_high']:.2f}]"
+                        fl = g.get("flagged")
+                        flag = pc({"share": fl["rate"], "low": fl["low"], "high": fl["high"]}) if fl else "–"
+                        t.add_row(cid, g["model"], g["lang"], str(g["items"]), str(g["ratings"]), mean, flag,
+                                  f"{fa(g['agreement'].get('alpha'))} ({g['level']})")
                 out.print(t)
+                if k.get("pooled_alpha") is not None:
+                    out.print(f"pooled alpha over all criteria (for contrast only, not a measure of any of them): "
+                              f"{fa(k['pooled_alpha'])}")
                 continue
             t = Table(title=f"{kind}: {k['question']} (majority label, Wilson 95%)")
             t.add_column("stratum")

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from lugha.errors import LughaError
+from lugha.review.stats import checklist_score
 
 CRITERION_KINDS = ("choice", "scale", "flag", "checklist", "text")
 # What an item shows: a corpus line; a prompt and one output; a prompt and an image; a prompt and two
@@ -218,17 +219,6 @@ class Form:
         flip = {"A": "B", "B": "A"}
         return {k: (flip.get(v, v) if self.criterion(k).sides and isinstance(v, str) else v)
                 for k, v in answers.items()}
-
-
-def checklist_score(criteria) -> float | None:
-    """HealthBench (Arora et al. 2025): points of the criteria met, negative points counting when an
-    undesirable behaviour is present, divided by the sum of the positive points, clipped to [0, 1].
-    ``criteria`` is (points, met) per criterion; None when no criterion has positive points."""
-    crit = list(criteria)
-    possible = sum(p for p, _ in crit if p > 0)
-    if possible <= 0:
-        return None
-    return min(1.0, max(0.0, sum(p for p, met in crit if met) / possible))
 
 
 # ---- TOML -----------------------------------------------------------------------------------------
@@ -432,9 +422,12 @@ def load_form(spec: str | Path) -> Form:
     spec_s = str(spec)
     if spec_s in PACKAGE_FORMS:
         return package_form(spec_s)
+    from lugha.corpus.config import read_toml
+
     p = Path(spec_s)
     if not p.is_file():
         raise LughaError(f"no such form file (package forms: {', '.join(PACKAGE_FORMS)})", p)
+    read_toml(p, "form file")  # the shared path:line error for bad TOML (and for non-UTF-8 text)
     return parse_form(p.read_text(encoding="utf-8"), str(p))
 
 
@@ -467,4 +460,8 @@ def stored_form(toml_text: str, where: str) -> Form:
 # The three forms that existed before forms were data, by item kind (kept for callers and tests).
 FORMS = {k: package_form(k) for k in ("corpus", "generation", "image")}
 KINDS = tuple(FORMS)
-CATEGORIES = FORMS["corpus"].labels
+# The corpus form's labels are the one category list of lugha.corpus.categories (the audit's own).
+from lugha.corpus.categories import CATEGORIES  # noqa: E402
+
+if tuple(FORMS["corpus"].labels) != CATEGORIES:  # pragma: no cover (a packaging mistake)
+    raise RuntimeError(f"formdefs/corpus.toml labels {FORMS['corpus'].labels} != corpus categories {CATEGORIES}")

@@ -69,10 +69,15 @@ def compute(conn: sqlite3.Connection) -> dict:
             continue
         if form.primary is None or form.primary.kind != "choice":
             # Rubric-style forms: per criterion only (a majority of scale points means little).
+            frows = [r for r in rows if r["form"] == kind]
+            scales = {c.id for c in form.criteria if c.kind == "scale"}
+            pooled = None
+            if len(scales) >= 2:  # the flattering single figure, shown beside the per-criterion ones
+                pooled = stats.pooled_alpha([r for r in frows if r["criterion"] in scales], "ordinal")["alpha"]
             result["kinds"][kind] = {"question": form.title, "form": form.name, "items": len(kitems),
                                      "labelled_items": sum(1 for i in kitems if labels.get(i["id"])),
                                      "labels": sum(len(labels.get(i["id"], [])) for i in kitems),
-                                     "criteria": criteria_summary(form, [r for r in rows if r["form"] == kind])}
+                                     "criteria": criteria_summary(form, frows), "pooled_alpha": pooled}
             continue
         labelled = [i for i in kitems if labels.get(i["id"])]
         maj: dict[str, list] = defaultdict(list)
@@ -145,11 +150,14 @@ def compute(conn: sqlite3.Connection) -> dict:
                           "FROM labels l JOIN reviewers r ON r.id=l.reviewer_id ORDER BY l.item_id, r.name"):
         h.update("\t".join(map(str, tuple(r))).encode() + b"\n")
     result["signature"] = Signature.build(
-        "review", {b["source"]: b["sha256"] or "" for b in batches},
-        backends={"stats": f"wilson95+krippendorff-{package_version('krippendorff')}+fleiss"},
+        "review",
+        {b["source"]: b["sha256"] or "" for b in batches},
         params={"batches": [f"{b['kind']}:" + ",".join(f"{k}={v}" for k, v in sorted(json.loads(b["params"]).items()))
                             for b in batches],
-                "labels": result["counts"]["labels"], "labels_sha256": h.hexdigest()[:16]}).to_dict()
+                "labels": result["counts"]["labels"], "labels_sha256": h.hexdigest()},
+        backends={"stats": "wilson95+fleiss+bootstrap2000-seed0",
+                  "krippendorff": package_version("krippendorff")},
+    ).to_dict()
     return result
 
 
@@ -217,35 +225,110 @@ def rating_rows(conn: sqlite3.Connection) -> list[dict]:
     return out
 
 
-def criteria_summary(form: Form, rows: list[dict]) -> dict:
-    """Per criterion, never pooled: ratings and items, the distribution of answers per model, the
-    mean per model for scales and checklist scores, and Krippendorff's alpha (nominal criteria)."""
-    out = {}
+def _stat_value(c, value):
+    """A rating as review/stats reads it: yes/no answers (flags, yes/no choices, checklist items)
+    as True/False, so their rate gets a Wilson interval; scale points and scores as numbers."""
+    if value in ("yes", "no") and (c is None or c.kind == "flag" or set(c.values) == {"yes", "no"}):
+        return value == "yes"
+    return value
+
+
+def criteria_summary(form: Form, rows: list[dict], n_boot: int = 2000, seed: int = 0) -> dict:
+    """Per criterion, never pooled, per model x language (``stats.criterion_summary``): items,
+    ratings, reviewers, the mean of per-item means with a bootstrap interval over items (scales,
+    checklist scores), the share of items flagged with a Wilson interval (yes/no criteria),
+    Krippendorff's alpha at the criterion's level with observed agreement and prevalence; plus the
+    counts of each answer and, for A/B choices, each model's win rate over items (the item's majority
+    answer; a tie or no majority counts half) with a Wilson interval."""
+    levels = {c.id: c.level for c in form.criteria}
+    crits = {c.id: c for c in form.criteria}
+    out: dict = {}
     for c in form.criteria:
         if c.kind == "text":
             continue
-        crit_rows = [r for r in rows if r["criterion"] == c.id]
-        by_item: dict = defaultdict(list)
-        per_model: dict = defaultdict(list)
-        for r in crit_rows:
-            if r["value"] is not None:
-                by_item[r["item"]].append(r["value"])
-                per_model[r["model"]].append(r)
-        models = {}
-        for m, rs in sorted(per_model.items()):
-            vals = [r["value"] for r in rs]
-            nums = [r["value_num"] for r in rs if r["value_num"] is not None]
-            models[m] = {"ratings": len(vals), "items": len({r["item"] for r in rs}),
-                         "counts": {str(k): v for k, v in sorted(Counter(map(str, vals)).items())},
-                         "mean": sum(nums) / len(nums) if nums else None}
-            if c.sides:
-                models[m]["wins"] = dict(sorted(Counter(r["winner"] for r in rs).items()))
-        units = list(by_item.values())
-        out[c.id] = {"question": c.question, "kind": c.kind, "level": c.level, "ratings": len(crit_rows),
-                     "items": len(by_item), "models": models,
-                     "krippendorff_alpha": stats.krippendorff_alpha([[str(v) for v in u] for u in units])
-                     if c.level == "nominal" else None,
-                     "alpha_units": sum(1 for u in units if len(u) >= 2)}
+        ids = [c.id] + ([f"{c.id}.{i.id}" for i in c.items] if c.kind == "checklist" else [])
+        for cid in ids:
+            crit_rows = [r for r in rows if r["criterion"] == cid]
+            own = crits.get(cid)
+            srows = [{**r, "value": _stat_value(own, r["value"])} for r in crit_rows]
+            groups = stats.criterion_summary(srows, levels={cid: levels.get(cid, "nominal")},
+                                             n_boot=n_boot, seed=seed)
+            for g in groups:
+                mine = [r for r in crit_rows if str(r["model"]) == g["model"] and str(r["lang"]) == g["lang"]]
+                g["counts"] = {str(k): v for k, v in sorted(Counter(str(r["value"]) for r in mine
+                                                                    if r["value"] is not None).items())}
+                if own is not None and own.sides:
+                    g["win_rates"] = _win_rates(mine)
+            out[cid] = {"question": own.question if own else next(
+                            i.text for i in c.items if f"{c.id}.{i.id}" == cid),
+                        "kind": own.kind if own else "flag", "level": levels.get(cid, "nominal"),
+                        "ratings": sum(1 for r in crit_rows if r["value"] is not None),
+                        "items": len({r["item"] for r in crit_rows if r["value"] is not None}),
+                        "groups": groups}
+    return out
+
+
+def criteria_blocks(k: dict) -> list:
+    """The per-criterion summary of one kind as report-kit blocks (a heading, one table, the pooled
+    alpha for contrast): for the results report, whichever page renders it. Model names and answers
+    are data: the kit escapes them."""
+    from lugha.report import Heading, Muted, Paragraph, Sample, Table, fmt
+
+    def pct(r):
+        return "–" if r is None else f"{100 * r:.0f}%"
+
+    def ci(x):
+        if not x or x.get("rate") is None:
+            return "–"
+        return [f"{100 * x['rate']:.1f}% ", Muted(f"[{100 * x['low']:.1f}–{100 * x['high']:.1f}]")]
+
+    rows = []
+    for cid, c in k["criteria"].items():
+        for g in c["groups"]:
+            mean = "–" if g["mean"] is None else [fmt(g["mean"]) + " ",
+                                                 Muted(f"[{fmt(g['mean_low'])}–{fmt(g['mean_high'])}]")]
+            a = g["agreement"]
+            answers = "; ".join(f"{v}: {n}" for v, n in g["counts"].items())
+            if g.get("win_rates"):
+                answers += " · win rate: " + "; ".join(f"{m} {pct(w['rate'])}" for m, w in g["win_rates"].items())
+            rows.append([cid, Sample(g["model"], block=False), g["lang"], g["items"], g["ratings"], mean,
+                         ci(g.get("flagged")),
+                         f"{'–' if a['alpha'] is None else fmt(a['alpha'])} ({g['level']})",
+                         "–" if a["observed_agreement"] is None else fmt(a["observed_agreement"]), answers])
+    out = [Heading("Per criterion (never pooled)", level=3),
+           Paragraph("Per model and language: mean of per-item means with a 95% bootstrap interval over items; "
+                     "items flagged (yes/no criteria) with a Wilson 95% interval; Krippendorff's α at the "
+                     "criterion's level, with the observed agreement.", cls="muted"),
+           Table(["criterion", "model", "lang", "items", "ratings", "mean", "flagged", "α (level)", "observed",
+                  "answers"], rows, num=[3, 4, 5, 6, 7, 8])]
+    if k.get("pooled_alpha") is not None:
+        out.append(Paragraph(f"Pooled α over all scale criteria: {fmt(k['pooled_alpha'])} (for contrast only: "
+                             "differences between criteria count as agreement here, so it says nothing about "
+                             "any one of them).", cls="muted"))
+    return out
+
+
+def _win_rates(rows: list[dict]) -> dict:
+    """Each model of a pair: items won / lost / tied by the item's majority answer (no majority: a
+    tie), as ``stats.win_rate``."""
+    by_item: dict = defaultdict(list)
+    models: dict = {}
+    for r in rows:
+        if r["value"] is not None:
+            by_item[r["item"]].append(r["winner"])
+            models[r["model_a"]] = models[r["model_b"]] = True
+    out = {}
+    for m in models:
+        w = l_ = t = 0
+        for winners in by_item.values():
+            maj = stats.majority(winners)
+            if maj == m:
+                w += 1
+            elif maj is None or maj not in models:
+                t += 1
+            else:
+                l_ += 1
+        out[m] = stats.win_rate(w, l_, t)
     return out
 
 
@@ -335,3 +418,105 @@ def write_export(conn: sqlite3.Connection, path) -> int:
     else:
         raise LughaError("export needs a .csv or .parquet file name", path)
     return table.num_rows
+
+
+# ---- the results report (the admin page and `lugha review results --html/--md`) ----------------
+
+def _ci(x: dict) -> list:
+    from lugha.report import Muted
+
+    if x.get("share") is None:
+        return ["–"]
+    return [f"{100 * x['share']:.1f}% ", Muted(f"[{100 * x['low']:.1f}%–{100 * x['high']:.1f}%]")]
+
+
+def _coef(v) -> str:
+    from lugha.report import fmt
+
+    return "–" if v is None else fmt(v)
+
+
+def _share_table(sh: dict, values: list[str], label: str):
+    from lugha.report import Strong, Table
+
+    rows = [[h, s["decided"], s["no_majority"], *[_ci(s["labels"][v]) for v in values]]
+            for h, s in sh["strata"].items()]
+    rows.append([Strong("all (weighted)"), sum(s["decided"] for s in sh["strata"].values()),
+                 sum(s["no_majority"] for s in sh["strata"].values()), *[_ci(sh["overall"][v]) for v in values]])
+    return Table([label, "items", "no majority", *values], rows, num=range(1, len(values) + 3))
+
+
+def report(res: dict, charts: bool = True):
+    """The results as kit blocks: shares with Wilson intervals per stratum, agreement, audit vs humans,
+    items to adjudicate (corpus text and reviewer names are untrusted: the kit escapes them)."""
+    from lugha.report import (Chart, Code, Heading, Paragraph, Report, Sample, Status, Table,
+                              stacked_share_chart)
+
+    b: list = [Paragraph("Shares are of items by their reviewers' majority label, with Wilson 95% intervals. The "
+                         "overall row weights each stratum by its size in the population sampled (stratified "
+                         "estimate; interval on the effective sample size).", cls="muted")]
+    for kind, k in res["kinds"].items():
+        if "shares" not in k:  # rubric-style kinds (rubric, checklist, stereotype): per criterion only
+            b += [Heading(f"{kind.capitalize()} items"), *criteria_blocks(k)]
+            continue
+        b += [Heading(f"{kind.capitalize()} items: {k['labelled_items']} of {k['items']} labelled "
+                      f"({k['labels']} labels)"),
+              Heading(k["question"], level=3),
+              _share_table(k["shares"], k["values"], "automatic category" if kind == "corpus" else "model")]
+        strata = list(k["shares"]["strata"])
+        if charts and strata:
+            shares = {v: [k["shares"]["strata"][h]["labels"][v]["share"] or 0.0 for h in strata] for v in k["values"]}
+            b.append(Chart(stacked_share_chart(strata, shares, title=k["question"])))
+        if k.get("second_question"):
+            b += [Heading(k["second_question"], level=3), _share_table(k["rating_shares"], k["rating_values"], "model")]
+        if k.get("flags"):
+            b += [Heading("Flags (more than half of an item's reviewers)", level=3),
+                  Table(["flag", "share of items"], [[f, _ci(s)] for f, s in k["flags"].items()], num=[1])]
+        a = k["agreement"]
+        b += [Heading("Agreement between reviewers", level=3),
+              Table(["coefficient", "value", "on"],
+                    [["Krippendorff's α (nominal)", _coef(a["krippendorff_alpha"]),
+                      f"{a['alpha_units']} items with ≥ 2 labels"],
+                     ["Fleiss' κ", _coef(a["fleiss_kappa"]),
+                      f"{a['kappa_units']} items with {a['kappa_raters']} labels each"]], num=[1])]
+        if k.get("confusion"):
+            cf = k["confusion"]
+            aa = k["audit_agreement"]
+            b += [Heading("Automatic category (rows) vs human majority (columns)", level=3),
+                  Table(["", *cf["cols"]], [[r, *[Status(cf["counts"][r][c], True) if r == c else cf["counts"][r][c]
+                                                  for c in cf["cols"]]] for r in cf["rows"]],
+                        num=range(1, len(cf["cols"]) + 1), row_headers=True),
+                  Paragraph([f"The audit's category matches the human majority on {aa['agree']} of {aa['decided']} "
+                             "items: ", *_ci(aa), "."])]
+        if k.get("criteria"):
+            b += criteria_blocks(k)
+        d = k["disagreements"]
+        b.append(Heading(f"Items to adjudicate ({len(d)})", level=3))
+        if d:
+            rows = []
+            for x in d[:200]:
+                answers: list = []
+                for i, (n, lab) in enumerate(x["answers"].items()):
+                    answers += [Sample(n, block=False), f": {lab}" + ("; " if i < len(x["answers"]) - 1 else "")]
+                more = "…" if x["chars"] and x["chars"] > len(x["snippet"]) else ""
+                rows.append([f"{x['item_id']}" + (f" ({x['auto_category']})" if x["auto_category"] else ""),
+                             Code(f"{x['source']}:{x['line']}"), Sample(f"{x['snippet']}{more}"), answers])
+            b.append(Table(["item", "where", "text", "answers"], rows, num=[]))
+            if len(d) > 200:
+                b.append(Paragraph("First 200 shown; all are in results.json.", cls="muted"))
+        else:
+            b.append(Paragraph("None.", cls="muted"))
+    if not res["kinds"]:
+        b.append(Paragraph("No items yet."))
+    c = res["counts"]
+    return Report("Human review results", b, signature=res["signature"],
+                  subtitle=f"{c['labels']} labels on {c['items']} items from {c['reviewers']} reviewers")
+
+
+def render_html(res: dict) -> str:
+    """A complete self-contained results page (the admin page; `lugha review results --html`)."""
+    return report(res).html()
+
+
+def render_markdown(res: dict) -> str:
+    return report(res, charts=False).markdown()
