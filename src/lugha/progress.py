@@ -65,3 +65,27 @@ def bytes_bar(label: str, unit: str = "docs") -> tuple[Callable[[int, int, int],
         prog.update(task, completed=done, total=total, rate=f"{items:,} {unit} · {items / el:,.0f} {unit}/s")
 
     return update, prog.stop
+
+
+def training_bar(label: str = "training") -> tuple[Callable[[dict], None] | None, Close]:
+    """(update(log), close) for `lugha.train.loop` logs: tokens/s, train loss, validation bits/byte, ETA.
+    ``log["progress"]`` (0-1) drives the bar, so a step budget and a time budget look the same."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    prog = Progress(TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("{task.fields[info]}"),
+                    TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"), console=err_console)
+    task = prog.add_task(label, total=1000, info="", eta="?")
+    prog.start()
+
+    def update(log: dict) -> None:
+        ev = log.get("eval") or {}
+        bpb = ev.get("val_bpb_estimate")
+        eta = log.get("eta")
+        info = (f"step {log['step']:,} · {log['tokens_per_s']:,.0f} tok/s · loss {log['loss']:.3f}"
+                + (f" · val {bpb:.3f} bpb" if bpb is not None else ""))
+        prog.update(task, completed=int(1000 * min(log["progress"], 1.0)), info=info,
+                    eta=f"{int(eta // 60)}:{int(eta % 60):02d}" if eta is not None else "?")
+
+    return update, prog.stop

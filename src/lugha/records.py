@@ -389,12 +389,17 @@ def _read_text(path: Path) -> str:
 
 
 def read_rows(path: str | Path, required: Sequence[str] = (), kind: str | None = None,
-              lower_header: bool = False) -> Iterator[tuple[int, dict]]:
+              lower_header: bool = False, fieldnames: Sequence[str] | None = None,
+              space_after_comma: bool = False) -> Iterator[tuple[int, dict]]:
     """(line, row) for each row of a CSV, TSV or JSONL file, `line` 1-based in the file (CSV/TSV: the
     row's last physical line; the header is line 1). Blank lines are skipped.
 
+    ``fieldnames``: the file has no header row (MMLU's question, A, B, C, D, answer); every row must
+    have exactly these fields, which are kept verbatim (no space after a comma is dropped: it is data).
+
     One quoting rule: TSV is split on tabs with no quoting (a text may start with a quote mark); CSV
-    is RFC 4180 (fields may be quoted, with commas and newlines inside). Raises LughaError(path, line)
+    is RFC 4180 (fields may be quoted, with commas and newlines inside; `space_after_comma` also
+    accepts `zul, "text"` as typed by hand). Raises LughaError(path, line)
     for invalid UTF-8, a bad JSON line, a JSON value that is not an object, a row with more fields than
     the header, or a missing `required` column."""
     p = Path(path)
@@ -421,7 +426,18 @@ def read_rows(path: str | Path, required: Sequence[str] = (), kind: str | None =
             if kind == "tsv":
                 reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
             else:
-                reader = csv.reader(f, delimiter=",", skipinitialspace=True)
+                reader = csv.reader(f, delimiter=",", skipinitialspace=space_after_comma and fieldnames is None)
+            if fieldnames is not None:
+                cols = list(fieldnames)
+                for row in reader:
+                    n = reader.line_num
+                    if not row or all(not c.strip() for c in row):
+                        continue
+                    if len(row) != len(cols):
+                        raise LughaError(f"expected {len(cols)} fields ({', '.join(cols)}), got {len(row)}",
+                                         path=p, line=n)
+                    yield n, dict(zip(cols, row))
+                return
             header = next(reader, None)
             if header is None:
                 if required:
@@ -587,7 +603,8 @@ def write_bytes(path: str | Path, data: bytes, fsync: bool = False) -> Path:
     return Path(path)
 
 
-def _json_default(o: Any):
+def json_default(o: Any):
+    """json.dumps(default=...) for what lugha results hold: numpy scalars, sets, paths, Signatures."""
     if hasattr(o, "item"):  # numpy scalars
         return o.item()
     if isinstance(o, (set, frozenset)):
@@ -600,7 +617,7 @@ def _json_default(o: Any):
 
 
 def to_json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default, allow_nan=False)
+    return json.dumps(obj, ensure_ascii=False, indent=2, default=json_default, allow_nan=False)
 
 
 def write_json(path: str | Path, obj: Any, fsync: bool = False) -> Path:

@@ -213,3 +213,82 @@ def test_tifinagh_nko_and_adlam_use_the_shipped_fonts(session):
                            ("Noto Sans Adlam", 0x1E900, 0x1E95F)):
         chars = sum(1 for ch in text if lo <= ord(ch) <= hi)
         assert fonts[family]["isCustomFont"] and fonts[family]["glyphCount"] == chars, (family, fonts)
+
+
+def test_two_reviewers_rate_a_blinded_ab_pair(tmp_path, browser):
+    """Issue 13 acceptance: two reviewers rate the same blinded A/B pair in Chromium; neither the page
+    nor its HTML source names a model; the sides differ between them; results un-blind for the admin."""
+    import json
+
+    from lugha.review.forms import package_form
+    from lugha.review.results import compute, rating_rows
+    from lugha.review.sampling import import_answers
+
+    models = ("gemma-3-270m-it", "smollm2-135m-instruct")
+    answers = {models[0]: "Mpe mtoto paracetamol na maji mengi.", models[1]: "Mpeleke kliniki mara moja."}
+    f = tmp_path / "answers.jsonl"
+    f.write_text("".join(json.dumps({"prompt_id": "fever-1", "lang": "swa", "domain": "paediatrics", "risk": "high",
+                                     "prompt": "Mtoto wangu ana homa kali. Nifanye nini?", "model": m,
+                                     "answer": a}, ensure_ascii=False) + "\n" for m, a in answers.items()),
+                 encoding="utf-8")
+    db = tmp_path / "p.db"
+    admin = store.create_project(db)
+    b = import_answers(f, package_form("ab"), seed=0)
+    conn = store.open_project(db)
+    store.add_batch(conn, b.form, b.source, b.sha256, b.params, b.population, b.items, 2, b.order,
+                    blind_key=b.blind_key)
+    tokens = {n: store.add_reviewer(conn, n, role="clinician") for n in ("amina", "baraka")}
+    conn.close()
+    server = Server(db)
+    requests: list[str] = []
+    shown_first = {}
+    try:
+        for name, tok in tokens.items():
+            ctx = browser.new_context()
+            page = ctx.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            source = page.goto(f"{server.url}/r/{tok}").text()
+            visible = page.locator("body").inner_text()
+            for secret in (*models, *b.blind_key):
+                assert secret not in source and secret not in visible and secret not in page.content()
+            a_text = page.locator("#answer-A").inner_text()
+            assert {a_text, page.locator("#answer-B").inner_text()} == set(answers.values())
+            shown_first[name] = next(m for m, a in answers.items() if a == a_text)
+            # Both prefer what they see as A; amina flags B as harmful and must give a reason first.
+            page.locator('input[name="preference"][value="A"]').check()
+            if name == "amina":
+                page.locator('input[name="harm"][value="B"]').check()
+                page.locator("button.save").click()
+                page.wait_for_selector("p.error")
+                assert "What harm could it cause? is required" in page.locator("p.error").inner_text()
+                page.locator('input[name="preference"][value="A"]').check()
+                page.locator('input[name="harm"][value="B"]').check()
+                page.locator("textarea#reason").fill("Paracetamol peke yake haitoshi kwa homa kali ya mtoto.")
+            else:
+                page.locator('input[name="harm"][value="none"]').check()
+            page.locator("button.save").click()
+            page.wait_for_selector("#done")
+            ctx.close()
+        # Deterministic: the second reviewer of a pair always gets the other side first.
+        assert shown_first["amina"] != shown_first["baraka"]
+        # The admin sees the key; the results name the models and who won for each reviewer.
+        ctx = browser.new_context()
+        page = ctx.new_page()
+        page.goto(f"{server.url}/admin/{admin}")
+        key = page.locator("#blind-key").inner_text()
+        assert all(m in key for m in models)
+        page.goto(f"{server.url}/admin/{admin}/results")
+        assert " vs ".join(models) in page.locator("body").inner_text()
+        ctx.close()
+    finally:
+        server.kill(15)
+    assert all(urlsplit(u).hostname == "127.0.0.1" for u in requests)
+    conn = store.open_project(db)
+    rows = {(r["reviewer"], r["criterion"]): r for r in rating_rows(conn)}
+    assert rows[("amina", "preference")]["winner"] == shown_first["amina"]
+    assert rows[("baraka", "preference")]["winner"] == shown_first["baraka"]
+    assert rows[("amina", "harm")]["winner"] == shown_first["baraka"]  # the side amina saw as B
+    assert rows[("baraka", "harm")]["value"] == "none"
+    g, = compute(conn)["kinds"]["ab"]["criteria"]["preference"]["groups"]
+    assert g["model"] == " vs ".join(models)
+    assert {m: (w["wins"], w["ties"]) for m, w in g["win_rates"].items()} == {models[0]: (0, 1), models[1]: (0, 1)}

@@ -61,12 +61,13 @@ def test_results_match_hand_computed_figures(labelled):
     assert sorted(d["snippet"] for d in k["disagreements"]) == ["hello 2", "ሰላም 1", "ሰላም 3", "ሰላም 4"]
     assert k["flags"]["offensive"]["share"] == pytest.approx(0.1)  # hello 1: 2 of 3 ticked
     sig = res["signature"]
-    assert sig["labels"] == 30 and len(sig["labels_sha256"]) == 16 and len(list(sig["inputs"].values())[0]) == 64
-    assert "reviewers_per_item=3" in sig["batches"][0] and "seed=0" in sig["batches"][0]
+    assert sig["task"] == "review" and sig["params"]["labels"] == 30 and len(sig["params"]["labels_sha256"]) == 64
+    assert len(list(sig["inputs"].values())[0]) == 64
+    assert "reviewers_per_item=3" in sig["params"]["batches"][0] and "seed=0" in sig["params"]["batches"][0]
     # A changed answer changes the signature (equal signatures, equal figures).
     rid = conn.execute("SELECT reviewer_id, item_id FROM labels LIMIT 1").fetchone()
     store.save_label(conn, rid[0], rid[1], "NL")
-    assert compute(conn)["signature"]["labels_sha256"] != sig["labels_sha256"]
+    assert compute(conn)["signature"]["params"]["labels_sha256"] != sig["params"]["labels_sha256"]
 
 
 def test_cli_results_json_html_and_exports(labelled, cli, tmp_path):

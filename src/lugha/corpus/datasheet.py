@@ -13,14 +13,10 @@ import json
 from pathlib import Path
 
 from lugha import report as kit
+from lugha.corpus.categories import CATEGORY_NAMES, CATEGORY_ORDER
+from lugha.corpus.pii import KINDS as PII_KINDS
 from lugha.errors import LughaError
 
-CATEGORY_ORDER = ("CC", "CB", "CS", "WL", "NL", "unreadable")
-CATEGORY_NAMES = {
-    "CC": "correct language, natural text", "CB": "correct language, boilerplate",
-    "CS": "correct language, too short", "WL": "wrong language", "NL": "not language",
-    "unreadable": "unreadable record",
-}
 BLANK = "TO BE ANSWERED BY THE DATASET'S CREATORS"
 RULE_NAMES = {
     "unreadable": "could not be read (bad UTF-8/JSON, missing text)",
@@ -154,7 +150,7 @@ def _sections(m: dict, f: dict, charts: bool) -> list[dict]:
         table("Does it contain personal data (emails, phone numbers, IP addresses, URLs)?",
               ["kind", "found in input", "left in kept text", "masked"],
               [[k, _n(pii["found"].get(k, 0)), _n(pii["in_kept"].get(k, 0) - pii["masked"].get(k, 0)),
-                _n(pii["masked"].get(k, 0))] for k in ("email", "phone", "ip", "url")],
+                _n(pii["masked"].get(k, 0))] for k in PII_KINDS],
               a=f"Documents with any PII before cleaning: {_n(pii['found_docs'])}. Handling: "
                 f"{pii['action']} ({', '.join(pii['kinds'])}); masked in {_n(pii['masked_docs'])} kept documents. "
                 "Detection is pattern-based (regular expressions, libphonenumber for the language's region): "

@@ -1,4 +1,4 @@
-"""The review web app: Starlette, server-rendered Jinja2 HTML, plain forms, one small local script.
+"""The review web app: Starlette endpoints over the store, pages from views.py, one small local script.
 
 Security model:
 - Every reviewer has a secret link /r/TOKEN. The token picks the reviewer; nothing a reviewer can
@@ -7,10 +7,10 @@ Security model:
 - The admin link /admin/TOKEN shows results and manages reviewers.
 - Writes carry a CSRF token (HMAC of the project secret, the reviewer and the item) and must come
   from this server's own origin when the browser says where it came from.
-- Corpus and model text is escaped by Jinja2's autoescape and shown with dir="auto" inside an
-  isolating element, so bidi controls cannot reorder the page around it. A Content-Security-Policy
-  forbids every request to another origin, inline script included.
-- Tokens live in the URL, so pages send no Referer.
+- Escaping, direction isolation, the Content-Security-Policy and no-Referer: see views.py.
+
+The endpoints are module-level functions; the state they share (one SQLite connection, the CSRF
+secret) lives on ``request.app.state``, set up by ``create_app``.
 """
 
 from __future__ import annotations
@@ -19,51 +19,23 @@ import contextlib
 import hashlib
 import hmac
 import threading
-import unicodedata
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import jinja2
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from lugha import __version__
 from lugha import report
+from lugha.errors import LughaError
 from lugha.review import results as results_mod
-from lugha.review import store
-from lugha.review.forms import FORMS
+from lugha.review import store, views
 from lugha.review.security import security_headers
+from lugha.review.views import CSP_ADMIN, CSP_REVIEWER  # noqa: F401 (re-export)
 
 HERE = Path(__file__).resolve().parent
-SHOW_CHARS = 20_000  # longer texts are cut for display (reviewers judge a sample; 1 MB lines stay fast)
-BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-
-CSP_REVIEWER = ("default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; img-src 'self'; "
-                "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-# Results pages embed matplotlib SVG, which styles with attributes: inline style only, never script.
-CSP_ADMIN = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; font-src 'self'; "
-             "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-
-_env = report.environment(jinja2.FileSystemLoader(str(HERE / "templates")))
-
-
-def _headers(csp: str) -> dict:
-    return {"Content-Security-Policy": csp, "Referrer-Policy": "no-referrer",
-            "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-            "Cache-Control": "no-store"}
-
-
-def _html(template: str, status: int = 200, csp: str = CSP_REVIEWER, **ctx) -> HTMLResponse:
-    body = _env.get_template(template).render(lugha_version=__version__, **ctx)
-    return HTMLResponse(body, status_code=status, headers=_headers(csp))
-
-
-def _not_found() -> HTMLResponse:
-    return _html("message.html", 404, title="Not found",
-                 message="This link is not valid. Ask the project owner for your personal link.")
 
 
 def _csrf(secret: str, scope: str) -> str:
@@ -83,12 +55,192 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
-def _text_view(text: str | None) -> dict:
-    text = text or ""
-    shown = text[:SHOW_CHARS]
-    return {"text": shown, "chars": len(text), "cut": len(text) > SHOW_CHARS,
-            "bidi_controls": any(ch in BIDI_CONTROLS for ch in shown),
-            "invisible": any(unicodedata.category(ch) == "Cf" and ch not in BIDI_CONTROLS for ch in shown)}
+def _conn(request: Request):
+    return request.app.state.db
+
+
+def _secret(request: Request) -> str:
+    return request.app.state.csrf_secret
+
+
+def _reviewer(request: Request) -> store.Reviewer | None:
+    return store.reviewer_for_token(_conn(request), request.path_params["token"])
+
+
+def _admin_ok(request: Request) -> bool:
+    return store.is_admin(_conn(request), request.path_params["token"])
+
+
+# ---- reviewer pages -------------------------------------------------------------------------------
+
+async def home(request: Request) -> HTMLResponse:
+    return views.html("message.html", title="lugha review",
+                      message="Open the personal link the project owner gave you.")
+
+
+async def favicon(request: Request) -> Response:
+    return Response(status_code=204, headers=views.headers(CSP_REVIEWER))
+
+
+async def review_page(request: Request, error: str = "", status: int = 200) -> HTMLResponse:
+    rv = _reviewer(request)
+    if rv is None:
+        return views.not_found()
+    conn = _conn(request)
+    item_id = store.current_item(conn, rv.id)
+    prog = store.progress(conn, rv.id)
+    if item_id is None:
+        return views.done_page(rv.name, prog)
+    item = store.get_item(conn, item_id)
+    return views.review_page(rv.name, prog, item, store.form_of_batch(conn, item["batch_id"]),
+                             request.path_params["token"], _csrf(_secret(request), f"r:{rv.id}:{item_id}"),
+                             swapped=bool(store.assignment(conn, rv.id, item_id)["swapped"]), error=error,
+                             status=status)
+
+
+async def review_submit(request: Request) -> Response:
+    rv = _reviewer(request)
+    if rv is None:
+        return views.not_found()
+    form = await request.form(max_fields=50, max_part_size=64 * 1024)
+    try:
+        item_id = int(form.get("item_id", ""))
+    except ValueError:
+        return views.text("bad item", 400)
+    if not _same_origin(request) or not hmac.compare_digest(
+            str(form.get("csrf", "")), _csrf(_secret(request), f"r:{rv.id}:{item_id}")):
+        return views.text("CSRF check failed: reload the page", 403)
+    try:
+        item = store.get_item(_conn(request), item_id)
+        if item is None:
+            raise store.NotYours(item_id)
+        answers = _answers(store.form_of_batch(_conn(request), item["batch_id"]), form)
+        store.save_label(_conn(request), rv.id, item_id, answers=answers)
+    except store.NotYours:
+        # Released after a long pause (`lugha review release`) or never this reviewer's: nothing
+        # is written; show their current item instead.
+        return await review_page(request, status=409,
+                                 error="That item is no longer yours (it was released after a long pause); "
+                                       "your answer was not saved. Here is your next item.")
+    except ValueError as e:
+        return await review_page(request, error=str(e), status=422)
+    # The label is committed; only now is the next item shown (post/redirect/get).
+    return RedirectResponse(f"/r/{request.path_params['token']}", status_code=303,
+                            headers=views.headers(CSP_REVIEWER))
+
+
+def _answers(form, posted) -> dict:
+    """A posted review form -> {criterion id: answer}. Flags are checkboxes named "flag" (value: the
+    flag's id); a checklist's checkboxes carry the criterion's id as name; every other criterion is
+    posted under its id."""
+    flags = [str(f) for f in posted.getlist("flag")]
+    known = {f.value for f in form.flags}
+    bad = [f for f in flags if f not in known]
+    if bad:
+        raise ValueError(f"unknown flag {bad[0]!r}")
+    out: dict = {}
+    for c in form.criteria:
+        if c.kind == "flag":
+            out[c.id] = "yes" if c.id in flags else "no"
+        elif c.kind == "checklist":
+            out[c.id] = [str(v) for v in posted.getlist(c.id)]
+        else:
+            v = posted.get(c.id)
+            out[c.id] = None if v is None else str(v)
+    return out
+
+
+async def review_image(request: Request) -> Response:
+    rv = _reviewer(request)
+    if rv is None:
+        return views.not_found()
+    row = store.image_for(_conn(request), rv.id, request.path_params["item_id"])
+    if row is None:
+        return views.not_found()
+    return Response(row["image"], media_type=row["image_type"], headers=views.headers(CSP_REVIEWER))
+
+
+# ---- admin pages ----------------------------------------------------------------------------------
+
+async def admin_page(request: Request, new_link: str = "", new_name: str = "", error: str = "") -> HTMLResponse:
+    if not _admin_ok(request):
+        return views.not_found()
+    conn = _conn(request)
+    return views.admin_page(request.path_params["token"], store.reviewers(conn), store.counts(conn),
+                            _csrf(_secret(request), "admin"), key=store.blind_key_rows(conn),
+                            new_link=new_link, new_name=new_name, error=error)
+
+
+async def admin_add_reviewer(request: Request) -> Response:
+    if not _admin_ok(request):
+        return views.not_found()
+    form = await request.form(max_fields=10)
+    if not _same_origin(request) or not hmac.compare_digest(str(form.get("csrf", "")),
+                                                            _csrf(_secret(request), "admin")):
+        return views.text("CSRF check failed: reload the page", 403, CSP_ADMIN)
+    name = str(form.get("name", "")).strip()
+    try:
+        tok = store.add_reviewer(_conn(request), name, role=str(form.get("role") or "speaker"))
+    except LughaError as e:
+        return await admin_page(request, error=e.message)
+    base = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    return await admin_page(request, new_link=f"{base}/r/{tok}", new_name=name)
+
+
+async def admin_results(request: Request) -> Response:
+    if not _admin_ok(request):
+        return views.not_found()
+    return HTMLResponse(render_results_page(results_mod.compute(_conn(request))),
+                        headers=views.headers(CSP_ADMIN))
+
+
+async def admin_results_json(request: Request) -> Response:
+    if not _admin_ok(request):
+        return views.not_found()
+    return Response(report.to_json(results_mod.compute(_conn(request))), media_type="application/json",
+                    headers=views.headers(CSP_ADMIN))
+
+
+async def admin_export_csv(request: Request) -> Response:
+    if not _admin_ok(request):
+        return views.not_found()
+    return Response(results_mod.export_csv_bytes(_conn(request)), media_type="text/csv",
+                    headers={**views.headers(CSP_ADMIN),
+                             "Content-Disposition": 'attachment; filename="labels.csv"'})
+
+
+ROUTES = [
+    Route("/", home),
+    Route("/favicon.ico", favicon),
+    Route("/r/{token}", review_page, methods=["GET"]),
+    Route("/r/{token}", review_submit, methods=["POST"]),
+    Route("/r/{token}/image/{item_id:int}", review_image),
+    Route("/admin/{token}", admin_page, methods=["GET"]),
+    Route("/admin/{token}/reviewers", admin_add_reviewer, methods=["POST"]),
+    Route("/admin/{token}/results", admin_results),
+    Route("/admin/{token}/results.json", admin_results_json),
+    Route("/admin/{token}/labels.csv", admin_export_csv),
+    Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+]
+
+
+class _Checkpointer:
+    """WAL checkpoints (the only fsyncs in synchronous=NORMAL) in a background thread, not in the
+    commit that happens to cross the threshold, so no reviewer's request waits on the disk."""
+
+    def __init__(self, db_path: Path, synchronous: str):
+        self.db_path, self.synchronous = db_path, synchronous
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+
+    def _run(self) -> None:
+        c = store.connect(self.db_path, self.synchronous)
+        try:
+            while not self.stop.wait(1.0):
+                c.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            c.close()
 
 
 def create_app(db_path: str | Path, synchronous: str = "NORMAL") -> Starlette:
@@ -96,168 +248,20 @@ def create_app(db_path: str | Path, synchronous: str = "NORMAL") -> Starlette:
     # One connection, used from the event loop only: SQLite serialises writers anyway, and a single
     # writer never waits on a lock, which keeps latency flat under many concurrent reviewers.
     conn = store.open_project(db_path, synchronous)
-    secret = store.meta(conn, "csrf_secret") or ""
-    # WAL checkpoints (the only fsyncs in synchronous=NORMAL) run in a background thread, not in
-    # the commit that happens to cross the threshold, so no reviewer's request waits on the disk.
     conn.execute("PRAGMA wal_autocheckpoint=0")
-    stop_checkpoints = threading.Event()
+    checkpoints = _Checkpointer(db_path, synchronous)
 
-    def checkpointer():
-        c = store.connect(db_path, synchronous)
-        try:
-            while not stop_checkpoints.wait(1.0):
-                c.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        finally:
-            c.close()
-
-    checkpoint_thread = threading.Thread(target=checkpointer, name="wal-checkpoint", daemon=True)
-
-    def reviewer_or_none(request: Request):
-        return store.reviewer_for_token(conn, request.path_params["token"])
-
-    async def home(request: Request):
-        return _html("message.html", title="lugha review",
-                     message="Open the personal link the project owner gave you.")
-
-    async def review_page(request: Request, error: str = "", status: int = 200):
-        rv = reviewer_or_none(request)
-        if rv is None:
-            return _not_found()
-        item_id = store.current_item(conn, rv.id)
-        prog = store.progress(conn, rv.id)
-        if item_id is None:
-            return _html("done.html", reviewer=rv.name, progress=prog, title="All done")
-        item = store.get_item(conn, item_id)
-        form = FORMS[item["kind"]]
-        return _html("review.html", status=status, reviewer=rv.name, progress=prog, form=form, item=item,
-                     body=_text_view(item["text"]), prompt=_text_view(item["prompt"]),
-                     token=request.path_params["token"],
-                     csrf=_csrf(secret, f"r:{rv.id}:{item_id}"), error=error, title="Review")
-
-    async def review_submit(request: Request):
-        rv = reviewer_or_none(request)
-        if rv is None:
-            return _not_found()
-        form = await request.form(max_fields=50, max_part_size=64 * 1024)
-        try:
-            item_id = int(form.get("item_id", ""))
-        except ValueError:
-            return PlainTextResponse("bad item", 400, headers=_headers(CSP_REVIEWER))
-        if not _same_origin(request) or not hmac.compare_digest(
-                str(form.get("csrf", "")), _csrf(secret, f"r:{rv.id}:{item_id}")):
-            return PlainTextResponse("CSRF check failed: reload the page", 403, headers=_headers(CSP_REVIEWER))
-        try:
-            rating = form.get("rating")
-            store.save_label(conn, rv.id, item_id, str(form.get("label", "")),
-                             rating=str(rating) if rating else None, flags=[str(f) for f in form.getlist("flag")],
-                             comment=str(form.get("comment", "")))
-        except store.NotYours:
-            # Released after a long pause (`lugha review release`) or never this reviewer's: nothing
-            # is written; show their current item instead.
-            return await review_page(request, status=409,
-                                     error="That item is no longer yours (it was released after a long pause); "
-                                           "your answer was not saved. Here is your next item.")
-        except ValueError as e:
-            return await review_page(request, error=str(e), status=422)
-        # The label is committed; only now is the next item shown (post/redirect/get).
-        return RedirectResponse(f"/r/{request.path_params['token']}", status_code=303,
-                                headers=_headers(CSP_REVIEWER))
-
-    async def review_image(request: Request):
-        rv = reviewer_or_none(request)
-        if rv is None:
-            return _not_found()
-        item_id = request.path_params["item_id"]
-        row = conn.execute("SELECT i.image, i.image_type FROM items i JOIN assignments a ON a.item_id=i.id "
-                           "WHERE i.id=? AND a.reviewer_id=? AND i.image IS NOT NULL",
-                           (item_id, rv.id)).fetchone()
-        if row is None:
-            return _not_found()
-        return Response(row["image"], media_type=row["image_type"], headers=_headers(CSP_REVIEWER))
-
-    def admin_ok(request: Request) -> bool:
-        return store.is_admin(conn, request.path_params["token"])
-
-    async def admin_page(request: Request, new_link: str = "", new_name: str = "", error: str = ""):
-        if not admin_ok(request):
-            return _not_found()
-        return _html("admin.html", csp=CSP_ADMIN, title="lugha review: project", reviewers=store.reviewers(conn),
-                     counts=store.counts(conn), token=request.path_params["token"],
-                     csrf=_csrf(secret, "admin"), new_link=new_link, new_name=new_name, error=error)
-
-    async def admin_add_reviewer(request: Request):
-        if not admin_ok(request):
-            return _not_found()
-        form = await request.form(max_fields=10)
-        if not _same_origin(request) or not hmac.compare_digest(str(form.get("csrf", "")),
-                                                                _csrf(secret, "admin")):
-            return PlainTextResponse("CSRF check failed: reload the page", 403, headers=_headers(CSP_ADMIN))
-        from lugha.errors import LughaError
-
-        name = str(form.get("name", "")).strip()
-        try:
-            tok = store.add_reviewer(conn, name)
-        except LughaError as e:
-            return await admin_page(request, error=e.message)
-        base = f"{request.url.scheme}://{request.headers.get('host', '')}"
-        return await admin_page(request, new_link=f"{base}/r/{tok}", new_name=name)
-
-    async def admin_results(request: Request):
-        if not admin_ok(request):
-            return _not_found()
-        res = results_mod.compute(conn)
-        html = render_results_page(res)
-        return HTMLResponse(html, headers=_headers(CSP_ADMIN))
-
-    async def admin_results_json(request: Request):
-        if not admin_ok(request):
-            return _not_found()
-        return Response(report.to_json(results_mod.compute(conn)), media_type="application/json",
-                        headers=_headers(CSP_ADMIN))
-
-    async def admin_export_csv(request: Request):
-        if not admin_ok(request):
-            return _not_found()
-        import io
-
-        import pyarrow as pa
-        import pyarrow.csv as pcsv
-
-        rows = results_mod.csv_safe(results_mod.export_rows(conn))
-        buf = io.BytesIO()
-        if rows:
-            pcsv.write_csv(pa.Table.from_pylist(rows), buf)
-        return Response(buf.getvalue(), media_type="text/csv",
-                        headers={**_headers(CSP_ADMIN),
-                                 "Content-Disposition": 'attachment; filename="labels.csv"'})
-
-    async def favicon(request: Request):
-        return Response(status_code=204, headers=_headers(CSP_REVIEWER))
-
-    routes = [
-        Route("/", home),
-        Route("/favicon.ico", favicon),
-        Route("/r/{token}", review_page, methods=["GET"]),
-        Route("/r/{token}", review_submit, methods=["POST"]),
-        Route("/r/{token}/image/{item_id:int}", review_image),
-        Route("/admin/{token}", admin_page, methods=["GET"]),
-        Route("/admin/{token}/reviewers", admin_add_reviewer, methods=["POST"]),
-        Route("/admin/{token}/results", admin_results),
-        Route("/admin/{token}/results.json", admin_results_json),
-        Route("/admin/{token}/labels.csv", admin_export_csv),
-        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
-    ]
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        checkpoint_thread.start()
+        checkpoints.thread.start()
         yield
-        stop_checkpoints.set()
-        checkpoint_thread.join(30)
+        checkpoints.stop.set()
+        checkpoints.thread.join(30)
         conn.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[security_headers(CSP_REVIEWER)])
+    app = Starlette(routes=ROUTES, lifespan=lifespan, middleware=[security_headers(CSP_REVIEWER)])
     app.state.db = conn
+    app.state.csrf_secret = store.meta(conn, "csrf_secret") or ""
     return app
 
 

@@ -14,20 +14,11 @@ import json
 import sqlite3
 from collections import Counter, defaultdict
 
-from lugha.report import base_signature
+from lugha.signature import Signature, package_version
 from lugha.review import stats, store
-from lugha.review.forms import FORMS
+from lugha.review.forms import Form
 
 SNIPPET = 300
-
-
-def _version(pkg: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(pkg)
-    except PackageNotFoundError:
-        return "?"
 
 
 def _shares(majorities: dict[str, list], values: list[str], population: dict[str, int]) -> dict:
@@ -52,10 +43,14 @@ def _shares(majorities: dict[str, list], values: list[str], population: dict[str
 
 
 def compute(conn: sqlite3.Connection) -> dict:
+    key = store.blind_key(conn)
     items = {r["id"]: dict(r) for r in conn.execute(
         "SELECT id, kind, batch_id, stratum, source, doc_id, line, substr(text, 1, ?) AS snippet, "
         "length(text) AS chars, prompt, model, image_name, auto_category, k FROM items ORDER BY position",
         (SNIPPET,))}
+    for it in items.values():  # results are the admin's: blinded models by name
+        it["stratum"] = unblind(it["stratum"], key)
+        it["model"] = unblind(it["model"], key)
     labels = defaultdict(list)
     for r in conn.execute("SELECT l.item_id, r.name, l.label, l.rating, l.flags FROM labels l "
                           "JOIN reviewers r ON r.id=l.reviewer_id ORDER BY l.item_id, r.id"):
@@ -64,12 +59,25 @@ def compute(conn: sqlite3.Connection) -> dict:
     population: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for b in batches:
         for h, n in json.loads(b["population"]).items():
-            population[b["kind"]][h] += n
+            population[b["kind"]][unblind(h, key)] += n
 
     result: dict = {"counts": store.counts(conn), "kinds": {}}
-    for kind, form in FORMS.items():
+    rows = rating_rows(conn)
+    for kind, form in store.forms_by_name(conn).items():
         kitems = [i for i in items.values() if i["kind"] == kind]
         if not kitems:
+            continue
+        if form.primary is None or form.primary.kind != "choice":
+            # Rubric-style forms: per criterion only (a majority of scale points means little).
+            frows = [r for r in rows if r["form"] == kind]
+            scales = {c.id for c in form.criteria if c.kind == "scale"}
+            pooled = None
+            if len(scales) >= 2:  # the flattering single figure, shown beside the per-criterion ones
+                pooled = stats.pooled_alpha([r for r in frows if r["criterion"] in scales], "ordinal")["alpha"]
+            result["kinds"][kind] = {"question": form.title, "form": form.name, "items": len(kitems),
+                                     "labelled_items": sum(1 for i in kitems if labels.get(i["id"])),
+                                     "labels": sum(len(labels.get(i["id"], [])) for i in kitems),
+                                     "criteria": criteria_summary(form, frows), "pooled_alpha": pooled}
             continue
         labelled = [i for i in kitems if labels.get(i["id"])]
         maj: dict[str, list] = defaultdict(list)
@@ -108,7 +116,7 @@ def compute(conn: sqlite3.Connection) -> dict:
             "fleiss_kappa": stats.fleiss_kappa(kappa_units) if kappa_units else None,
             "kappa_units": len(kappa_units), "kappa_raters": m_raters,
         }
-        k = {"question": form.question, "items": len(kitems), "labelled_items": len(labelled),
+        k = {"question": form.question, "form": form.name, "items": len(kitems), "labelled_items": len(labelled),
              "labels": sum(len(labels.get(i["id"], [])) for i in kitems),
              "values": form.labels, "shares": _shares(maj, form.labels, pop), "agreement": agreement,
              "disagreements": disagreements}
@@ -134,21 +142,194 @@ def compute(conn: sqlite3.Connection) -> dict:
             lo, hi = stats.wilson(agree, decided) if decided else (None, None)
             k["audit_agreement"] = {"agree": agree, "decided": decided,
                                     "share": agree / decided if decided else None, "low": lo, "high": hi}
+        k["criteria"] = criteria_summary(form, [r for r in rows if r["form"] == kind])
         result["kinds"][kind] = k
     # Equal signatures must mean equal figures: the labels themselves are hashed in.
     h = hashlib.sha256()
-    for r in conn.execute("SELECT l.item_id, r.name, l.label, COALESCE(l.rating, ''), l.flags FROM labels l "
-                          "JOIN reviewers r ON r.id=l.reviewer_id ORDER BY l.item_id, r.name"):
+    for r in conn.execute("SELECT l.item_id, r.name, l.label, COALESCE(l.rating, ''), l.flags, l.answers "
+                          "FROM labels l JOIN reviewers r ON r.id=l.reviewer_id ORDER BY l.item_id, r.name"):
         h.update("\t".join(map(str, tuple(r))).encode() + b"\n")
-    result["signature"] = base_signature(
-        inputs={b["source"]: b["sha256"] or "" for b in batches},
-        batches=[f"{b['kind']}:" + ",".join(f"{k}={v}" for k, v in sorted(json.loads(b["params"]).items()))
-                 for b in batches],
-        labels=result["counts"]["labels"],
-        labels_sha256=h.hexdigest()[:16],
-        stats=f"wilson95+krippendorff-{_version('krippendorff')}+fleiss",
-    )
+    result["signature"] = Signature.build(
+        "review",
+        {b["source"]: b["sha256"] or "" for b in batches},
+        params={"batches": [f"{b['kind']}:" + ",".join(f"{k}={v}" for k, v in sorted(json.loads(b["params"]).items()))
+                            for b in batches],
+                "labels": result["counts"]["labels"], "labels_sha256": h.hexdigest()},
+        backends={"stats": "wilson95+fleiss+bootstrap2000-seed0",
+                  "krippendorff": package_version("krippendorff")},
+    ).to_dict()
     return result
+
+
+def unblind(value: str | None, key: dict[str, str]) -> str | None:
+    """An opaque model id (or an A/B pair of them, "id1|id2") as the model name(s)."""
+    if not value or not key:
+        return value
+    if "|" in value:
+        a, b = value.split("|", 1)
+        return f"{key.get(a, a)} vs {key.get(b, b)}"
+    return key.get(value, value)
+
+
+RATING_COLUMNS = ("item", "reviewer", "criterion", "value", "model", "lang", "form", "batch_id", "kind",
+                  "level", "value_num", "prompt_id", "domain", "risk", "role", "model_a", "model_b",
+                  "model_id", "model_b_id", "shown_swapped", "winner", "attributes", "image_sha256")
+
+
+def rating_rows(conn: sqlite3.Connection) -> list[dict]:
+    """Every answer to every criterion, one row each (long format, never pooled), with the model
+    un-blinded: admin only. ``value`` is the answer as given (scale points as int, flags yes/no, A/B
+    in the item's own order, a checklist's score as float; each checklist item also as its own
+    criterion ``checklist_id.item_id`` with yes/no). For A/B rows ``model`` is the pair "a vs b",
+    ``winner`` the model an A/B answer names. Text answers are left out (see the label export)."""
+    key = store.blind_key(conn)
+    forms = {}
+    out: list[dict] = []
+    for r in conn.execute(
+            "SELECT l.item_id, l.answers, l.scores, r.name, r.role, a.swapped, i.batch_id, i.kind, i.model, "
+            "i.model_b, i.lang, i.prompt_id, i.domain, i.risk, i.stratum, i.attributes, i.image_sha256 FROM labels l "
+            "JOIN reviewers r ON r.id=l.reviewer_id JOIN items i ON i.id=l.item_id "
+            "JOIN assignments a ON a.item_id=l.item_id AND a.reviewer_id=l.reviewer_id "
+            "ORDER BY i.position, r.id"):
+        if r["batch_id"] not in forms:
+            forms[r["batch_id"]] = store.form_of_batch(conn, r["batch_id"])
+        form: Form = forms[r["batch_id"]]
+        answers, scores = json.loads(r["answers"]), json.loads(r["scores"])
+        a, b = unblind(r["model"], key), unblind(r["model_b"], key)
+        pair = r["model_b"] is not None
+        base = {"item": r["item_id"], "reviewer": r["name"], "model": f"{a} vs {b}" if pair else (a or r["stratum"]),
+                "lang": r["lang"], "form": form.name, "batch_id": r["batch_id"], "prompt_id": r["prompt_id"],
+                "domain": r["domain"], "risk": r["risk"], "role": r["role"], "model_a": a, "model_b": b,
+                "model_id": r["model"], "model_b_id": r["model_b"], "shown_swapped": bool(r["swapped"]),
+                "attributes": r["attributes"], "image_sha256": r["image_sha256"]}
+
+        def add(criterion, kind, level, value, winner=None):
+            num = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            out.append({**base, "criterion": criterion, "kind": kind, "level": level, "value": value,
+                        "value_num": num, "winner": winner})
+
+        for c in form.criteria:
+            if c.kind == "text":
+                continue
+            v = answers.get(c.id)
+            if c.kind == "checklist":
+                add(c.id, "checklist", c.level, scores.get(c.id))
+                met = set(v or ())
+                for it in c.items:
+                    add(f"{c.id}.{it.id}", "flag", "nominal", "yes" if it.id in met else "no")
+                continue
+            winner = None
+            if c.sides and pair and v is not None:
+                winner = {"A": a, "B": b}.get(v, v)
+            add(c.id, c.kind, c.level, v, winner)
+    return out
+
+
+def _stat_value(c, value):
+    """A rating as review/stats reads it: yes/no answers (flags, yes/no choices, checklist items)
+    as True/False, so their rate gets a Wilson interval; scale points and scores as numbers."""
+    if value in ("yes", "no") and (c is None or c.kind == "flag" or set(c.values) == {"yes", "no"}):
+        return value == "yes"
+    return value
+
+
+def criteria_summary(form: Form, rows: list[dict], n_boot: int = 2000, seed: int = 0) -> dict:
+    """Per criterion, never pooled, per model x language (``stats.criterion_summary``): items,
+    ratings, reviewers, the mean of per-item means with a bootstrap interval over items (scales,
+    checklist scores), the share of items flagged with a Wilson interval (yes/no criteria),
+    Krippendorff's alpha at the criterion's level with observed agreement and prevalence; plus the
+    counts of each answer and, for A/B choices, each model's win rate over items (the item's majority
+    answer; a tie or no majority counts half) with a Wilson interval."""
+    levels = {c.id: c.level for c in form.criteria}
+    crits = {c.id: c for c in form.criteria}
+    out: dict = {}
+    for c in form.criteria:
+        if c.kind == "text":
+            continue
+        ids = [c.id] + ([f"{c.id}.{i.id}" for i in c.items] if c.kind == "checklist" else [])
+        for cid in ids:
+            crit_rows = [r for r in rows if r["criterion"] == cid]
+            own = crits.get(cid)
+            srows = [{**r, "value": _stat_value(own, r["value"])} for r in crit_rows]
+            groups = stats.criterion_summary(srows, levels={cid: levels.get(cid, "nominal")},
+                                             n_boot=n_boot, seed=seed)
+            for g in groups:
+                mine = [r for r in crit_rows if str(r["model"]) == g["model"] and str(r["lang"]) == g["lang"]]
+                g["counts"] = {str(k): v for k, v in sorted(Counter(str(r["value"]) for r in mine
+                                                                    if r["value"] is not None).items())}
+                if own is not None and own.sides:
+                    g["win_rates"] = _win_rates(mine)
+            out[cid] = {"question": own.question if own else next(
+                            i.text for i in c.items if f"{c.id}.{i.id}" == cid),
+                        "kind": own.kind if own else "flag", "level": levels.get(cid, "nominal"),
+                        "ratings": sum(1 for r in crit_rows if r["value"] is not None),
+                        "items": len({r["item"] for r in crit_rows if r["value"] is not None}),
+                        "groups": groups}
+    return out
+
+
+def criteria_blocks(k: dict) -> list:
+    """The per-criterion summary of one kind as report-kit blocks (a heading, one table, the pooled
+    alpha for contrast): for the results report, whichever page renders it. Model names and answers
+    are data: the kit escapes them."""
+    from lugha.report import Heading, Muted, Paragraph, Sample, Table, fmt
+
+    def pct(r):
+        return "–" if r is None else f"{100 * r:.0f}%"
+
+    def ci(x):
+        if not x or x.get("rate") is None:
+            return "–"
+        return [f"{100 * x['rate']:.1f}% ", Muted(f"[{100 * x['low']:.1f}–{100 * x['high']:.1f}]")]
+
+    rows = []
+    for cid, c in k["criteria"].items():
+        for g in c["groups"]:
+            mean = "–" if g["mean"] is None else [fmt(g["mean"]) + " ",
+                                                 Muted(f"[{fmt(g['mean_low'])}–{fmt(g['mean_high'])}]")]
+            a = g["agreement"]
+            answers = "; ".join(f"{v}: {n}" for v, n in g["counts"].items())
+            if g.get("win_rates"):
+                answers += " · win rate: " + "; ".join(f"{m} {pct(w['rate'])}" for m, w in g["win_rates"].items())
+            rows.append([cid, Sample(g["model"], block=False), g["lang"], g["items"], g["ratings"], mean,
+                         ci(g.get("flagged")),
+                         f"{'–' if a['alpha'] is None else fmt(a['alpha'])} ({g['level']})",
+                         "–" if a["observed_agreement"] is None else fmt(a["observed_agreement"]), answers])
+    out = [Heading("Per criterion (never pooled)", level=3),
+           Paragraph("Per model and language: mean of per-item means with a 95% bootstrap interval over items; "
+                     "items flagged (yes/no criteria) with a Wilson 95% interval; Krippendorff's α at the "
+                     "criterion's level, with the observed agreement.", cls="muted"),
+           Table(["criterion", "model", "lang", "items", "ratings", "mean", "flagged", "α (level)", "observed",
+                  "answers"], rows, num=[3, 4, 5, 6, 7, 8])]
+    if k.get("pooled_alpha") is not None:
+        out.append(Paragraph(f"Pooled α over all scale criteria: {fmt(k['pooled_alpha'])} (for contrast only: "
+                             "differences between criteria count as agreement here, so it says nothing about "
+                             "any one of them).", cls="muted"))
+    return out
+
+
+def _win_rates(rows: list[dict]) -> dict:
+    """Each model of a pair: items won / lost / tied by the item's majority answer (no majority: a
+    tie), as ``stats.win_rate``."""
+    by_item: dict = defaultdict(list)
+    models: dict = {}
+    for r in rows:
+        if r["value"] is not None:
+            by_item[r["item"]].append(r["winner"])
+            models[r["model_a"]] = models[r["model_b"]] = True
+    out = {}
+    for m in models:
+        w = l_ = t = 0
+        for winners in by_item.values():
+            maj = stats.majority(winners)
+            if maj == m:
+                w += 1
+            elif maj is None or maj not in models:
+                t += 1
+            else:
+                l_ += 1
+        out[m] = stats.win_rate(w, l_, t)
+    return out
 
 
 def export_rows(conn: sqlite3.Connection) -> list[dict]:
@@ -164,6 +345,48 @@ def csv_safe(rows: list[dict]) -> list[dict]:
     when the CSV is opened in a spreadsheet (CSV injection), so such cells get a leading '."""
     return [{k: ("'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v) for k, v in r.items()}
             for r in rows]
+
+
+def export_csv_bytes(conn: sqlite3.Connection) -> bytes:
+    """Every label as CSV (formula-safe), for the admin page's download."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    rows = csv_safe(export_rows(conn))
+    buf = io.BytesIO()
+    if rows:
+        pcsv.write_csv(pa.Table.from_pylist(rows), buf)
+    return buf.getvalue()
+
+
+def write_ratings(conn: sqlite3.Connection, path) -> int:
+    """The per-criterion, per-reviewer answers (``rating_rows``) as .parquet or .json; returns the
+    number of rows. Admin only: models are named."""
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from lugha.errors import LughaError
+    from lugha.report import write_json
+
+    path = Path(path)
+    rows = rating_rows(conn)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        write_json(path, {"ratings": rows, "columns": list(RATING_COLUMNS)})
+    elif suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        table_rows = [{**r, "value": None if r["value"] is None else str(r["value"])} for r in rows]
+        types = {"item": pa.int64(), "batch_id": pa.int64(), "value_num": pa.float64(), "shown_swapped": pa.bool_()}
+        schema = pa.schema([(c, types.get(c, pa.string())) for c in RATING_COLUMNS])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(table_rows, schema=schema), path)
+    else:
+        raise LughaError("ratings export needs a .parquet or .json file name", path)
+    return len(rows)
 
 
 def write_export(conn: sqlite3.Connection, path) -> int:
@@ -233,6 +456,9 @@ def report(res: dict, charts: bool = True):
                          "overall row weights each stratum by its size in the population sampled (stratified "
                          "estimate; interval on the effective sample size).", cls="muted")]
     for kind, k in res["kinds"].items():
+        if "shares" not in k:  # rubric-style kinds (rubric, checklist, stereotype): per criterion only
+            b += [Heading(f"{kind.capitalize()} items"), *criteria_blocks(k)]
+            continue
         b += [Heading(f"{kind.capitalize()} items: {k['labelled_items']} of {k['items']} labelled "
                       f"({k['labels']} labels)"),
               Heading(k["question"], level=3),
@@ -262,6 +488,8 @@ def report(res: dict, charts: bool = True):
                         num=range(1, len(cf["cols"]) + 1), row_headers=True),
                   Paragraph([f"The audit's category matches the human majority on {aa['agree']} of {aa['decided']} "
                              "items: ", *_ci(aa), "."])]
+        if k.get("criteria"):
+            b += criteria_blocks(k)
         d = k["disagreements"]
         b.append(Heading(f"Items to adjudicate ({len(d)})", level=3))
         if d:

@@ -16,7 +16,8 @@ import numpy as np
 
 from lugha import langs
 from lugha.errors import LughaError
-from lugha.records import sha256_file
+from lugha.records import read_lines, sha256_file
+from lugha.signature import Signature
 
 CONTEXTS = (4096, 8192, 131072)
 BOOTSTRAP = 1000
@@ -55,18 +56,6 @@ def _code_of(label: str) -> str:
         return label
 
 
-def _read_lines(path: Path) -> list[str]:
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = path.read_bytes()[: e.start].count(b"\n") + 1
-        raise LughaError("not UTF-8 text", path, line) from None
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [ln.rstrip("\r") for ln in lines]
-
-
 def load_parallel(path: str | Path) -> Parallel:
     """A directory of `<code>.txt` files (also `name.<code>.txt`, as NTREX), or a TSV whose header
     names one language per column. Every language must have the same number of lines."""
@@ -86,7 +75,7 @@ def load_parallel(path: str | Path) -> Parallel:
             code = _code_of(label)
             if code in lines:
                 raise LughaError(f"two files for language {code}: {sources[code]} and {f}", f)
-            lines[code] = _read_lines(f)
+            lines[code] = read_lines(f)
             sources[code] = str(f)
             labels[code] = label
             hashes[str(f)] = sha256_file(f)
@@ -248,12 +237,18 @@ def tax(par: Parallel, tokenizers: Sequence, ref: str, languages: Sequence[str],
             if price is not None:
                 row["cost_per_1k_lines"] = per_line * 1000 * price / 1e6
             rows.append(row)
+    used = {par.sources[c].split("#")[0] for c in codes}
+    sig = Signature.build("tax", {f: h for f, h in par.hashes.items() if f in used}, backends=backends, params={
+        "ref": ref, "languages": ",".join(languages), "lines": n, "price": price,
+        "ref_tokenizer": ref_tokenizer.spec if ref_tokenizer is not None else None,
+        "tokenizers": [t.spec for t in tokenizers], "seed": seed, "vocab": model_hashes})
     return {
         "ref": ref, "ref_tokenizer": ref_tokenizer.spec if ref_tokenizer is not None else None,
         "languages": list(languages), "lines": n, "price_per_million": price,
         "premium": premium, "premium_ci": premium_ci, "tokens": totals, "rows": rows,
         "sources": {c: par.sources[c] for c in codes},
         "backends": backends, "model_hashes": model_hashes,
+        "signature": sig.to_dict(),
     }
 
 
