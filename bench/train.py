@@ -216,6 +216,7 @@ def throughput(steps: int) -> None:
         timed = times[WARM:]
         tps = len(timed) * SHAPE["batch"] * SHAPE["context"] / sum(timed)
         rows.append((system, len(timed), tps, tps / 2, res["rss_mb"], before, loadavg()))
+        print(f"{system}: {tps:,.0f} tokens/s over {len(timed)} steps, load {before} -> {rows[-1][-1]}", flush=True)
     print(f"\nshape {SHAPE}, {steps} steps ({WARM} untimed)\n")
     print("| system | timed steps | tokens/s | tokens/s per core | peak RSS MB | load before | load after |")
     print("|---|---:|---:|---:|---:|---|---|")
