@@ -190,7 +190,8 @@ def generate_answers(models: list[str], prompts_path: str | Path, out: str | Pat
 
 def _model_sha(spec: str) -> str | None:
     """The model file's SHA-256 without loading it (ngram/gguf file; hf folder: hashed files)."""
-    from lugha.models.base import hash_files, parse_spec
+    from lugha.models.base import parse_spec
+    from lugha.records import sha256_files
 
     try:
         s = parse_spec(spec)
@@ -198,10 +199,10 @@ def _model_sha(spec: str) -> str | None:
         return None
     p = Path(s.path)
     if p.is_file():
-        return hash_files([p])
+        return sha256_files([p])
     if p.is_dir():
         files = sorted(q for q in p.iterdir() if q.suffix in (".safetensors", ".bin", ".json", ".model"))
-        return hash_files(files) if files else None
+        return sha256_files(files) if files else None
     return None
 
 
