@@ -74,7 +74,7 @@ class Signature:
               model: str | None = None, model_info: Mapping[str, Any] | None = None) -> "Signature":
         """A signature over input files (hashed here, once per file and content) or a ready
         {path: sha256} map. `model_info` is a model's own `signature()` dict (lugha.models, LID
-        models): its `backend` goes to backends["backend"], its `model_sha256` to `model`, the rest
+        models): its `backend` goes to backends["model"], its `model_sha256` to `model`, the rest
         (order, size, parameter count) to the parameters."""
         if isinstance(files, Mapping):
             inputs = {str(k): str(v) for k, v in files.items()}
@@ -87,7 +87,7 @@ class Signature:
         if model_info:
             info = dict(model_info)
             if info.get("backend"):
-                backends["backend"] = info.pop("backend")
+                backends["model"] = info.pop("backend")
             model = model or info.pop("model_sha256", None)
             info.pop("model_sha256", None)
             params.update({k: v for k, v in info.items() if k not in params})

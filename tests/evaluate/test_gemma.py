@@ -50,7 +50,7 @@ def test_gemma_bpb_equals_direct_forward_pass(gemma, shared_data, tmp_path):
     assert all(bpb["eng"] < bpb[l] for l in ("hau", "amh", "yor")), bpb
     sig = res["signature"]
     assert sig["model"] == "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
-    assert sig["params"]["arch"] == "gemma3_text" and "gguf" in sig["backends"]["backend"]
+    assert sig["params"]["arch"] == "gemma3_text" and "gguf" in sig["backends"]["model"]
 
 
 @pytest.mark.slow

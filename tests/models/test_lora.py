@@ -193,10 +193,10 @@ def test_lora_on_real_model_lowers_bpb_merged_equals_adapter(base, somali, tmp_p
 
 
 def load_sha(base):
-    from lugha.records import sha256_files as hash_files
+    from lugha.records import sha256_files
     from lugha.models.embedded import embedded_path
 
-    return hash_files([embedded_path(base)])
+    return sha256_files([embedded_path(base)])
 
 
 def test_compare_table_borrowed_adapted_local(cli, tiny_llama, tiny_text, tmp_path):

@@ -87,7 +87,7 @@ class LoraModel(TransformerModel):
 
     def __init__(self, path: str, device: str | None = None):
         from lugha.models.base import load_model
-        from lugha.records import sha256_files as hash_files
+        from lugha.records import sha256_files
 
         d = Path(path)
         meta = read_meta(d)
@@ -99,7 +99,7 @@ class LoraModel(TransformerModel):
         base = load_model(spec, device=device)
         if not isinstance(base, TransformerModel):
             raise LughaError(f"the LoRA's base {spec} is not a transformer model", path=d)
-        base_sha = hash_files(base.files) if base.files else f"hub:{getattr(base.model.config, '_commit_hash', None)}"
+        base_sha = sha256_files(base.files) if base.files else f"hub:{getattr(base.model.config, '_commit_hash', None)}"
         if base_sha != rec["sha256"]:
             raise LughaError(f"the base model at {spec} has sha256 {base_sha[:12]}, but the adapter was trained on "
                              f"{rec['sha256'][:12]}: not the same model", path=d)
@@ -129,10 +129,10 @@ class LoraModel(TransformerModel):
     def signature(self) -> dict:
         import peft
 
-        from lugha.records import sha256_files as hash_files
+        from lugha.records import sha256_files
 
         sig = super().signature()  # the base's files, hash, size; n_params counts base + adapter
-        adapter_sha = hash_files(self.adapter)
+        adapter_sha = sha256_files(self.adapter)
         sig.update(
             backend=sig["backend"] + f"+peft-{peft.__version__}",
             base=rec_name(self.base_record), base_sha256=self.base_sha256, adapter_sha256=adapter_sha,

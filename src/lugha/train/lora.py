@@ -233,7 +233,7 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
         status("merging the adapter into a full model: DIR/merged")
         save_merged(pm, base.tokenizer, out / "merged")
 
-    from lugha.records import sha256_files as hash_files
+    from lugha.records import sha256_files
     from lugha.models.lora import adapter_files, rec_name
 
     inputs = D.input_hashes(files)
@@ -247,7 +247,7 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
                 "val_permille": cfg["val_permille"]},
         backends={"train": {"transformers": transformers.__version__, "torch": torch.__version__,
                             "peft": peft.__version__}},
-        model=hash_files(adapter_files(out))).to_dict()
+        model=sha256_files(adapter_files(out))).to_dict()
     info = {
         "kind": "train-lora", "base": rec_name(rec), "base_spec": base_spec,
         "steps": result.steps, "tokens_seen": result.tokens, "seconds": result.seconds,
