@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -116,6 +117,7 @@ def test_summary_equals_the_separate_commands(somali, cli, tmp_path):
 
     html = (out / "index.html").read_text(encoding="utf-8")
     assert som_share["text"] in html and 'href="crawl/datasheet.html"' in html and "<script" not in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing leaves the page
 
 
 def test_rerun_skips_finished_stages_and_redoes_a_changed_one(somali, tmp_path):
@@ -221,8 +223,9 @@ def test_models_and_evaluate_equal_the_separate_commands_and_survive_a_kill(soma
     assert st == {"split": "reused", "lid": "reused", "crawl": "reused", "tokens": "reused",
                   "models": "ok", "evaluate": "ok"}
     ngram = r.stages["models"].result["ngram"]
+    assert ngram == "ngram:models/ngram6.json.gz"  # relative to OUT: the results survive moving OUT
     held = out / "split" / "heldout.txt"
-    res = cli("eval", "bpb", held, "--model", ngram, "--lang", "so", "--json", tmp_path / "bpb.json")
+    res = cli("eval", "bpb", held, "--model", f"ngram:{out / 'models' / 'ngram6.json.gz'}", "--lang", "so", "--json", tmp_path / "bpb.json")
     assert res.exit_code == 0, res.output
     by_hand = json.loads((tmp_path / "bpb.json").read_text(encoding="utf-8"))
     m = r.summary["models"][ngram]
@@ -231,6 +234,7 @@ def test_models_and_evaluate_equal_the_separate_commands_and_survive_a_kill(soma
     assert 1.0 < m["bpb"] < 4.0
     assert set(r.summary["models"]) == {ngram, r.stages["models"].result["lm"]}
     assert r.summary["contamination"]["test_documents"] == r.summary["split"]["heldout"]
+    assert r.summary["contamination"]["signature"]["test_sha256"] == {str(held): by_hand["signature"]["inputs"][str(held)]}
     res = cli("eval", "contamination", "--test", held, *[a for f in r.stages["models"].result["training_files"]
                                                           for a in ("--train", f)], "--json", tmp_path / "c.json")
     c = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))

@@ -170,7 +170,7 @@ def stage_split(s: Settings, d: Path, ctx: dict) -> dict:
     sig = Signature.build("quickstart-split", [s.reference],
                           params={"heldout_percent": s.heldout_percent, "by": "sha256(text)[:8] % 100"})
     return {"documents": len(docs), "duplicates": dup, "train": len(train), "heldout": len(held),
-            "train_file": str(d / "train.txt"), "heldout_file": str(d / "heldout.txt"),
+            "train_file": "split/train.txt", "heldout_file": "split/heldout.txt",
             "signature": sig.to_dict()}
 
 
@@ -208,7 +208,7 @@ def stage_lid(s: Settings, d: Path, ctx: dict) -> dict:
     if data.exists():
         shutil.rmtree(data)
     data.mkdir(parents=True)
-    shutil.copyfile(split["train_file"], data / f"{code}.txt")
+    shutil.copyfile(_at(ctx, split["train_file"]), data / f"{code}.txt")
     bundled = evaluate([data])
     confused: dict[str, int] = {}
     for m in bundled["backends"].values():
@@ -239,7 +239,7 @@ def stage_lid(s: Settings, d: Path, ctx: dict) -> dict:
             "bundled_ensemble_f1": bundled["ensemble"]["per_language"][code]["f1"],
             "bundled_signature": bundled["signature"],
             "confused_with": {k: confused[k] for k in ranked}, "samples": samples, "no_sample": missing,
-            "model": str(tr.model_path), "train_report": str(tr.report_path),
+            "model": "lid/model.npz", "train_report": "lid/model.train.json",
             "per_language_f1": {k: v["f1"] for k, v in dev.get("per_language", {}).items()},
             "macro_f1": dev.get("macro_f1"), "signature": tr.report["signature"]}
 
@@ -247,7 +247,7 @@ def stage_lid(s: Settings, d: Path, ctx: dict) -> dict:
 def stage_crawl(s: Settings, d: Path, ctx: dict) -> dict:
     from lugha.corpus.clean import run_clean
 
-    r = run_clean(s.crawl, s.lang, d, lid_model=ctx["lid"]["model"], text_field=s.text_field)
+    r = run_clean(s.crawl, s.lang, d, lid_model=_at(ctx, ctx["lid"]["model"]), text_field=s.text_field)
     m = r.manifest
     audit = m.get("before", {})
     counts = dict(audit.get("counts", {}))
@@ -256,8 +256,8 @@ def stage_crawl(s: Settings, d: Path, ctx: dict) -> dict:
     return {"counts": with_summary.get("counts", counts), "shares": with_summary.get("shares", {}),
             "langs": [{k: x[k] for k in ("code", "name", "docs", "share", "matches_claim")} for x in langs[:10]],
             "kept": m["counts"]["kept"], "removed": m["counts"]["removed"], "input": m["counts"]["input"],
-            "conserved": r.conserved, "kept_dir": str(d / "kept"),
-            "audit_report": str(d / "audit" / "report.html"), "datasheet": str(d / "datasheet.html"),
+            "conserved": r.conserved, "kept_dir": "crawl/kept",
+            "audit_report": "crawl/audit/report.html", "datasheet": "crawl/datasheet.html",
             "audit_signature": with_summary.get("signature"), "signature": m.get("signature")}
 
 
@@ -328,13 +328,13 @@ def stage_tokens(s: Settings, d: Path, ctx: dict) -> dict:
     write_text(d / "tax.html", tax.html(result, _compact(sig)))
     return {"origin": origin, "lines": par.n, "premium": {t: result["premium"][t][code] for t in result["premium"]},
             "premium_ci": {t: result["premium_ci"][t][code] for t in result["premium_ci"]},
-            "report": str(d / "tax.html"), "json": str(d / "tax.json"), "signature": sig}
+            "report": "tokens/tax.html", "json": "tokens/tax.json", "signature": sig}
 
 
 def _training_files(ctx: dict) -> list[Path]:
     from lugha.records import expand_inputs
 
-    return [*expand_inputs([ctx["crawl"]["kept_dir"]]), Path(ctx["split"]["train_file"])]
+    return [*expand_inputs([_at(ctx, ctx["crawl"]["kept_dir"])]), _at(ctx, ctx["split"]["train_file"])]
 
 
 def stage_models(s: Settings, d: Path, ctx: dict) -> dict:
@@ -342,14 +342,14 @@ def stage_models(s: Settings, d: Path, ctx: dict) -> dict:
     from lugha.models.ngram import KneserNeyLM
 
     files = _training_files(ctx)
-    held = Path(ctx["split"]["heldout_file"])
+    held = _at(ctx, ctx["split"]["heldout_file"])
     cont = contamination([held], files)
     write_json(d / "contamination.json", cont)
     texts = (it.text for it in iter_inputs(files) if isinstance(it, Record))
     lm = KneserNeyLM.train(texts, order=s.ngram_order)
     ngram_path = d / f"ngram{s.ngram_order}.json.gz"
     lm.save(ngram_path)
-    out = {"training_files": [str(f) for f in files], "ngram": f"ngram:{ngram_path}",
+    out = {"training_files": [str(f) for f in files], "ngram": f"ngram:models/{ngram_path.name}",
            "contamination": {"dirty": cont["dirty"], "test_documents": cont["test_documents"],
                              "share": cont["contaminated_share"], "signature": cont["signature"]},
            "lm": None, "lm_error": None}
@@ -364,7 +364,7 @@ def stage_models(s: Settings, d: Path, ctx: dict) -> dict:
     minutes = None if s.lm_steps else max(0.1, min(s.budget_minutes * s.lm_share, ctx["_budget_left"]() / 60 * 0.6))
     info = train_lm([str(f) for f in files], d / "lm", preset="tiny", minutes=minutes, steps=s.lm_steps,
                     eval_files=[str(held)])
-    out["lm"] = f"hf:{d / 'lm'}"
+    out["lm"] = "hf:models/lm"
     out["lm_info"] = {"steps": info["steps"], "minutes_budget": minutes, "seconds": info["seconds"],
                       "val_bpb": info["val_bpb"],
                       "dropped_eval_overlap": info["data"]["counts"]["dropped_eval_overlap"]}
@@ -379,15 +379,15 @@ def stage_evaluate(s: Settings, d: Path, ctx: dict) -> dict:
     from lugha.models.base import load_model
 
     code = resolve(s.lang).code
-    held = Path(ctx["split"]["heldout_file"])
-    local = [x for x in (ctx["models"]["ngram"], ctx["models"].get("lm")) if x]
+    held = _at(ctx, ctx["split"]["heldout_file"])
+    local = [x for x in (ctx["models"]["ngram"], ctx["models"].get("lm")) if x]  # relative to OUT
     borrowed, note = (list(s.models), None) if s.models is not None else default_models()
-    lid_model = ctx["lid"]["model"]
+    lid_model = str(_at(ctx, ctx["lid"]["model"]))
     results, files, errors = {}, [], {}
     prompts = fd.continuation_prompts(held, s.fidelity_prompts)
     for i, spec in enumerate([*local, *borrowed]):
         try:
-            m = load_model(spec)
+            m = load_model(_local_spec(ctx, spec) if spec in local else spec)
             r = evaluate_bpb(m, [held], langs={str(held): code})
             p = d / f"bpb-{i}.json"
             write_json(p, r)
@@ -398,7 +398,7 @@ def stage_evaluate(s: Settings, d: Path, ctx: dict) -> dict:
             scored = fd.score_generations(rows, identify)
             params = {"lang": code, "min_tokens": 5, "prompts_sha256": sha256_file(held), "continuation": True,
                       "max_new_tokens": s.max_new_tokens, "temperature": 0.0, "seed": 0}
-            fr = fd.fidelity_result(scored, spec, params, m.signature(), identify.signature())
+            fr = fd.fidelity_result(scored, m.spec, params, m.signature(), identify.signature())
             fp = d / f"fidelity-{i}.json"
             write_json(fp, fr)
             files.append(fp)
@@ -414,8 +414,18 @@ def stage_evaluate(s: Settings, d: Path, ctx: dict) -> dict:
         files.append(cont)
     cmp = compare(files, d) if files else None
     return {"models": results, "errors": errors, "borrowed_note": note,
-            "compare_verdict": (cmp or {}).get("verdicts", {}).get(code), "compare_report": str(d / "compare.html"),
+            "compare_verdict": (cmp or {}).get("verdicts", {}).get(code), "compare_report": "evaluate/compare.html",
             "verdict": model_verdict(results)}
+
+
+def _at(ctx: dict, rel: str) -> Path:
+    """A path a stage result records relative to OUT (results stay valid when OUT is moved)."""
+    return Path(ctx["_out"]) / rel
+
+
+def _local_spec(ctx: dict, spec: str) -> str:
+    scheme, _, rel = spec.partition(":")
+    return f"{scheme}:{_at(ctx, rel)}"
 
 
 def model_verdict(results: dict) -> str | None:
@@ -468,7 +478,7 @@ def _read_json(p: Path) -> dict:
 
 def stage_key(name: str, s: Settings, upstream: dict[str, str]) -> str:
     """What the stage's outputs depend on: its input files' hashes, its settings, upstream keys."""
-    settings: dict[str, Any] = {"lang": s.lang, "version": 1}
+    settings: dict[str, Any] = {"lang": s.lang, "version": 2}
     inputs: dict[str, str] = {}
     if name == "split":
         inputs = {str(s.reference): sha256_file(s.reference)}
@@ -527,7 +537,7 @@ def run_quickstart(s: Settings, on_stage: Callable[[StageRun, float, float], Non
     t0 = time.monotonic()
     elapsed = lambda: time.monotonic() - t0  # noqa: E731
     budget_left = lambda: s.budget_minutes * 60 - elapsed()  # noqa: E731
-    ctx: dict[str, Any] = {"_elapsed": elapsed, "_budget_left": budget_left}
+    ctx: dict[str, Any] = {"_elapsed": elapsed, "_budget_left": budget_left, "_out": out}
     keys: dict[str, str] = {}
     runs: dict[str, StageRun] = {}
     for name in STAGES:
@@ -644,11 +654,9 @@ def write_dashboard(out: Path, s: Settings, runs: dict[str, StageRun], summary: 
     from lugha.signature import format_signature
 
     def link(path: str | None, text: str):
-        if not path or not Path(path).is_file():
+        if not path or not (out / path).is_file():
             return B.Muted(f"{text} (not written)")
-        rel = Path(path).resolve().relative_to(out.resolve()) if Path(path).resolve().is_relative_to(out.resolve()) \
-            else Path(path)
-        return Markup('<a href="%s">%s</a>') % (str(rel), text)
+        return Markup('<a href="%s">%s</a>') % (path, text)
 
     def sigs(sig) -> str:
         items = sig if isinstance(sig, list) else [sig]
@@ -666,7 +674,7 @@ def write_dashboard(out: Path, s: Settings, runs: dict[str, StageRun], summary: 
     r = {k: v.result for k, v in runs.items() if v.status in ("ok", "reused")}
     reports = {"split": None, "lid": (r.get("lid") or {}).get("train_report"),
                "crawl": (r.get("crawl") or {}).get("audit_report"), "tokens": (r.get("tokens") or {}).get("report"),
-               "models": str(out / "models" / "contamination.json"),
+               "models": "models/contamination.json",
                "evaluate": (r.get("evaluate") or {}).get("compare_report")}
     for name, run in runs.items():
         rows.append([name, B.Status(run.status, run.status in ("ok", "reused")), f"{run.seconds:.1f} s",
