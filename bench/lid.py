@@ -67,7 +67,8 @@ def main() -> None:
 
     from lugha.lid.backends import load_backend
     from lugha.lid.ensemble import Identifier
-    from lugha.lid.train import NaiveBayesBackend, train_model
+    from lugha.lid.naive_bayes import NaiveBayesBackend
+    from lugha.lid.train import train_model
 
     full = sentences(args.docs)
     snippets = [" ".join(s.split()[:5]) for s in full]

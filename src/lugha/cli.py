@@ -54,7 +54,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 # Pillars register their commands; heavy imports stay inside the command functions.
-PILLARS = ("corpus", "lid", "tokens", "evaluate", "review", "train")
+PILLARS = ("corpus", "lid", "tokens", "evaluate", "review", "train", "domains")
 for _name in PILLARS:
     try:
         _mod = importlib.import_module(f"lugha.{_name}.cli")

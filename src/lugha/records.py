@@ -389,9 +389,12 @@ def _read_text(path: Path) -> str:
 
 
 def read_rows(path: str | Path, required: Sequence[str] = (), kind: str | None = None,
-              lower_header: bool = False) -> Iterator[tuple[int, dict]]:
+              lower_header: bool = False, fieldnames: Sequence[str] | None = None) -> Iterator[tuple[int, dict]]:
     """(line, row) for each row of a CSV, TSV or JSONL file, `line` 1-based in the file (CSV/TSV: the
     row's last physical line; the header is line 1). Blank lines are skipped.
+
+    ``fieldnames``: the file has no header row (MMLU's question, A, B, C, D, answer); every row must
+    have exactly these fields, which are kept verbatim (no space after a comma is dropped: it is data).
 
     One quoting rule: TSV is split on tabs with no quoting (a text may start with a quote mark); CSV
     is RFC 4180 (fields may be quoted, with commas and newlines inside). Raises LughaError(path, line)
@@ -415,13 +418,24 @@ def read_rows(path: str | Path, required: Sequence[str] = (), kind: str | None =
                         raise LughaError(f"JSON {type(obj).__name__}, not an object", path=p, line=n)
                     for col in required:
                         if col not in obj:
-                            raise LughaError(f"missing field {col!r}", path=p, line=n)
+                            raise LughaError(f"missing column {col!r}", path=p, line=n)
                     yield n, obj
                 return
             if kind == "tsv":
                 reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
             else:
-                reader = csv.reader(f, delimiter=",", skipinitialspace=True)
+                reader = csv.reader(f, delimiter=",", skipinitialspace=fieldnames is None)
+            if fieldnames is not None:
+                cols = list(fieldnames)
+                for row in reader:
+                    n = reader.line_num
+                    if not row or all(not c.strip() for c in row):
+                        continue
+                    if len(row) != len(cols):
+                        raise LughaError(f"expected {len(cols)} fields ({', '.join(cols)}), got {len(row)}",
+                                         path=p, line=n)
+                    yield n, dict(zip(cols, row))
+                return
             header = next(reader, None)
             if header is None:
                 if required:

@@ -37,6 +37,13 @@ def test_boilerplate_phrases_match_on_word_boundaries():
     assert b.score("A login page\nnatural text") == 0.0  # 'log in' must not match inside 'login'
 
 
+def test_boilerplate_substring_screen_gives_the_same_scores():
+    b = Boilerplate(["all rights reserved", "log in", "haƙƙin mallaka"])
+    assert b.score("Haƙƙin mallaka 2024\nlabari\n\nLOG IN") == 2 / 3
+    assert b.score("no phrase here at all\nnor here") == 0.0
+    assert b.score("reserved rights, all of them") == 0.0
+
+
 def test_pii_kinds_spans_and_masking():
     t = "Andika info@habari.co.tz au piga 0712 345 678; seva 10.0.0.1 https://habari.co.tz/x."
     spans = find_pii(t, region_for("swh"))
@@ -44,6 +51,23 @@ def test_pii_kinds_spans_and_masking():
     assert mask(t, spans) == "Andika <EMAIL> au piga <PHONE>; seva <IP> https://habari.co.tz/x."
     assert find_pii("Mwaka 2023 watu 1,234,567 walihesabiwa.", "TZ") == []  # numbers are not phones
     assert find_pii("Version 1.2.3.4000 and 999.1.1.1", None) == []  # not valid IPv4
+
+
+def test_phone_prefilter_keeps_every_phone_and_skips_digit_heavy_text(monkeypatch):
+    """libphonenumber only runs where a run of 7+ digits with phone punctuation exists; numbers in
+    every usual shape still count, and dates and amounts never reach the (slow) matcher."""
+    from lugha.corpus import pii
+
+    for text, region in (("piga 0712 345 678 leo", "TZ"), ("kira +234 (803) 123-4567.", "NG"),
+                         ("Lambar 0800-970000-10 kyauta ce", "NG"), ("ስልክ 0911-23-45-67 ነው", "ET"),
+                         ("piga 0712.345.678", "TZ"), ("kira (0803) - 123 - 4567 yau", "NG")):
+        assert count_pii(find_pii(text, region))["phone"] == 1, text
+
+    def boom(text, region):
+        raise AssertionError(f"libphonenumber ran on {text!r}")
+
+    monkeypatch.setattr(pii, "_phones", boom)
+    assert find_pii("A shekarar 2019 da 2020, naira 1,250,000 (45%) a ranar 12/10, 3:30 pm.", "NG") == []
 
 
 def test_normalised_text_and_near_duplicate_bands():
@@ -100,6 +124,52 @@ def test_batch_minhash_equals_datasketch_across_chunks():
         m = MinHash(num_perm=p.num_perm, seed=p.seed, scheme="affine32", hashfunc=shingle_hash)
         m.update_batch({t[i:i + 5] for i in range(len(t) - 4)})
         assert (m.hashvalues == sig).all()
+
+
+def test_batch_minhash_equals_datasketch_on_long_texts():
+    """Long texts are hashed in overlapping pieces and permuted in cache-sized blocks: a text across
+    several blocks (9,000 characters) and several pieces (150,000) still gets datasketch's signature."""
+    import random
+
+    from datasketch import MinHash
+
+    from lugha.corpus.dedup import minhash_signatures, shingle_hash
+
+    p = DedupParams()
+    rng = random.Random(11)
+    words = ["kasuwa", "gwamnati", "ƙasa", "ሰብ", "mtu", "haki", "na", "da", "a", "labari"]
+    texts = [" ".join(rng.choice(words) for _ in range(n)) for n in (4, 2_000, 30, 30_000, 2)]
+    assert len(texts[1]) > 8192 and len(texts[3]) > 2 * (1 << 16)
+    # few distinct shingles, and unique ones across the first piece boundary (65,536): a shingle
+    # lost or doubled at a piece edge changes the signature
+    texts.append(("ab " * 30_000)[:65_530] + "qwertyuiop" + "ab " * 100)
+    sigs = minhash_signatures(texts, p)
+    for t, sig in zip(texts, sigs):
+        if len(t) < p.min_chars:
+            assert sig is None
+            continue
+        m = MinHash(num_perm=p.num_perm, seed=p.seed, scheme="affine32", hashfunc=shingle_hash)
+        m.update_batch({t[i:i + 5] for i in range(len(t) - 4)})
+        assert (m.hashvalues == sig).all()
+
+
+def test_minhash_memory_is_bounded_on_an_8_mib_text():
+    """An 8 MiB text: the arrays MinHash allocates stay under 64 MB (they were shingles x 112 x 4 B,
+    3.5 GB, before the blocked permutation)."""
+    import tracemalloc
+
+    from lugha.corpus.dedup import minhash_signatures
+
+    text = ("kowa na da ikon ya zauna lafiya " * (8 * 2**20 // 32 + 1))[:8 * 2**20]
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        sig = minhash_signatures([text], DedupParams())[0]
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert sig is not None
+    assert peak < 64 * 2**20, peak
 
 
 def test_cluster_equals_union_find_on_random_collisions():

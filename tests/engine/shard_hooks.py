@@ -54,3 +54,19 @@ def fail_on(shard, bad_index: int):
     if shard.index == bad_index:
         raise LughaError("record is not valid UTF-8", path=shard.path, line=shard.first_line)
     return shard.index
+
+
+def models_at_start(shard):
+    """What a worker holds when its first shard starts: whether the bundled LID backends are already
+    loaded, and its resident and private memory (MB), from /proc/self/smaps_rollup."""
+    from lugha.lid import ensemble
+    from lugha.lid.backends import BUNDLED
+
+    loaded = all(n in ensemble._BACKEND_CACHE for n in BUNDLED)
+    mem = {}
+    for ln in open("/proc/self/smaps_rollup").read().splitlines()[1:]:
+        key, value = ln.split(":", 1)
+        mem[key] = int(value.split()[0]) // 1024
+    time.sleep(0.5)  # keep both workers busy, so each gets a shard
+    return {"pid": os.getpid(), "loaded": loaded, "rss": mem["Rss"],
+            "private": mem["Private_Clean"] + mem["Private_Dirty"]}

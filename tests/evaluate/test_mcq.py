@@ -82,8 +82,9 @@ def test_accuracy_and_wilson_interval_by_hand(shared_data, tmp_path):
     # 4/22: Wilson 0.07307 .. 0.38517, straddles chance: neither below nor above it
     assert a["ci95"] == [pytest.approx(0.07307, abs=1e-5), pytest.approx(0.38517, abs=1e-5)]
     assert not a["below_chance"] and not a["above_chance"]
-    assert r["signature"]["task"] == "mcq" and r["signature"]["template"] == mcq.TEMPLATE
-    assert set(r["signature"]["inputs_sha256"]) == {str(d / "college_medicine_val.csv"), str(d / "college_medicine_val_zu.csv")}
+    sig = r["signature"]
+    assert sig["task"] == "mcq" and sig["params"]["template"] == mcq.TEMPLATE and sig["model"] == "0" * 64
+    assert set(sig["inputs"]) == {str(d / "college_medicine_val.csv"), str(d / "college_medicine_val_zu.csv")}
 
 
 def test_paired_gap_by_hand():
@@ -113,6 +114,9 @@ def test_bad_rows_are_one_line_errors_with_file_and_line(tmp_path):
     with pytest.raises(LughaError) as e:
         mcq.read_items(bad)
     assert str(e.value) == f"{bad}:4: expected 6 fields (question, A, B, C, D, answer), got 5"
+    # a space after a comma is data (lm-eval keeps it): the shared reader does not drop it here
+    bad.write_text("q1, a,b,c,d,A\n", encoding="utf-8")
+    assert mcq.read_items(bad)[0].choices[0] == " a"
     bad.write_text("q1,a,b,c,d,E\n", encoding="utf-8")
     with pytest.raises(LughaError, match=r"x_val.csv:1: answer 'E' is not one of A, B, C, D"):
         mcq.read_items(bad)
@@ -157,7 +161,7 @@ def test_cli_writes_json_predictions_and_reports(cli, shared_data, tmp_path, mon
     assert "amh" in res.stdout and "task:mcq" in res.stdout
     r = json.loads(out.read_text())
     assert r["files"][1]["lang"] == "amh" and r["files"][1]["reported"]["value"] == pytest.approx(0.162)
-    assert r["signature"]["model"] == "always:D"
+    assert r["signature"]["params"]["model_spec"] == "always:D"
     import pyarrow.parquet as pq
 
     t = pq.read_table(tmp_path / "p.parquet").to_pylist()
@@ -175,3 +179,24 @@ def test_cli_checks_files_before_loading_the_model(cli, tmp_path):
     res = cli("eval", "mcq", "--model", "gguf:/nonexistent.gguf", str(bad))
     assert res.exit_code == 2
     assert f"{bad}:1: expected 6 fields" in res.output
+
+
+def test_a_model_without_choice_logliks_is_scored_by_loglik_differences(tmp_path, shared_data):
+    """The n-gram backend has only loglik(): the continuation's log-likelihood is
+    loglik(context + continuation) - loglik(context), exactly."""
+    from lugha.models.ngram import KneserNeyLM
+    from lugha.models.ngram_backend import NgramModel
+
+    lines = (shared_data / "ntrex128" / "newstest2019-src.eng.txt").read_text(encoding="utf-8").splitlines()
+    KneserNeyLM.train(lines[:300], order=3).save(tmp_path / "eng3.lm")
+    m = NgramModel(tmp_path / "eng3.lm")
+    assert not hasattr(m, "choice_logliks")
+    f = shared_data / MMLU / "virology_val.csv"
+    r = mcq.evaluate_mcq(m, [f], n_boot=0)
+    items = mcq.read_items(f)
+    x, it = r["files"][0]["items"][2], items[2]
+    ctx = mcq.context(it, "virology")
+    want = [m.lm.text_logprob(ctx + c) - m.lm.text_logprob(ctx) for c in mcq.continuations()]
+    assert x["loglik"] == [pytest.approx(w, abs=1e-9) for w in want]
+    assert x["pred"] == "ABCD"[max(range(4), key=want.__getitem__)]
+    assert r["files"][0]["n"] == 18 and r["signature"]["backends"]["model"] == "ngram-kn"

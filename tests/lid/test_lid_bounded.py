@@ -86,3 +86,43 @@ def test_lid_sample_without_spaces_is_still_bounded(n):
     s = lid_sample(text)
     assert len(s) <= LID_MAX_CHARS + LID_WINDOWS
     assert all(part and part in text for part in s.split("\n"))
+
+
+def test_py3langid_dfa_depth_is_what_the_segmented_walk_assumes():
+    """The segmented walk is exact only if the DFA's state depends on at most DFA_DEPTH bytes: the
+    deepest state from the start state, by breadth-first search, is that deep."""
+    import numpy as np
+
+    from lugha.lid.backends import DFA_DEPTH, LangidBackend
+
+    b = LangidBackend()
+    nm, rb = b._nm, b._rowbase
+    depth = np.full(len(rb), -1, dtype=np.int64)
+    depth[0] = 0
+    front, d = np.array([0]), 0
+    while len(front):
+        nxt = np.unique(nm[(rb[front][:, None] + np.arange(256)[None, :]).ravel()])
+        nxt = nxt[depth[nxt] < 0]
+        d += 1
+        depth[nxt] = d
+        front = nxt
+    assert (depth >= 0).all() and int(depth.max()) == DFA_DEPTH
+
+
+def test_py3langid_segmented_features_equal_its_own_walk_on_long_texts(shared_data):
+    from collections import Counter
+
+    from py3langid.langid import visit_counts
+
+    from lugha.lid.backends import LangidBackend
+
+    b = LangidBackend()
+    lines = [ln for ln in (shared_data / "ntrex128" / "newstest2019-ref.amh.txt").read_text(encoding="utf-8")
+             .splitlines() if ln.strip()]
+    texts = ["", "a", "ሰላም", " ".join(lines[:40]), " ".join(lines[40:45]), "Kowa na da ’yancin " * 300]
+    encoded = [b._encode(t) for t in texts]
+    docs, feats, _ = b._features(encoded)
+    for d, e in enumerate(encoded):
+        got = Counter(feats[docs == d].tolist())
+        want = visit_counts(b._id.tk_nextmove, b._id._rowbase, b._id.tk_output, e) or Counter()
+        assert got == want, (d, len(e))

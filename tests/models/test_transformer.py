@@ -106,3 +106,25 @@ def test_cli_bpb_with_hf_folder_and_rolling_windows(cli, tiny, tiny_llama, tmp_p
     assert doc["signature"]["params"]["context"] == 8 and doc["signature"]["params"]["stride"] == 4
     r = cli("eval", "bpb", "--model", f"hf:{tiny_llama}", text, "--context", "8", "--stride", "9")
     assert r.exit_code == 2 and r.stderr.strip() == "lugha: error: --stride must be between 1 and --context (8), got 9"
+
+
+def test_half_sentence_split_as_goldfish(tiny):
+    """Goldfish's second half: whole-line tokens minus the first k, k = tokens of line[:len // 2]."""
+    for text in LINES:
+        start = len(text) // 2
+        (full, fb), (part, pb) = (x[0] for x in tiny.loglik_split([text], [start]))
+        ids = [tiny.prefix] + tiny.encode(text)
+        with torch.inference_mode():
+            logp = torch.log_softmax(tiny.model(input_ids=torch.tensor([ids])).logits.float()[0, :-1], -1)
+        per_token = logp.gather(1, torch.tensor(ids[1:])[:, None])[:, 0]
+        k = len(tiny.encode(text[:start]))
+        assert 0 < k < len(ids) - 1
+        assert part == pytest.approx(float(per_token[k:].sum()), abs=1e-4)
+        assert full == pytest.approx(float(per_token.sum()), abs=1e-4)
+        assert pb == len(text[start:].encode("utf-8")) and fb == len(text.encode("utf-8"))
+    # rolling windows (context 8, stride 3) score the same second half
+    a = tiny.loglik_split(LINES, [len(t) // 2 for t in LINES])[1]
+    b = tiny.loglik_split(LINES, [len(t) // 2 for t in LINES], context=8, stride=3)[1]
+    assert a[0][0] != b[0][0]  # different windows, different context...
+    c = tiny.loglik_split(LINES, [len(t) // 2 for t in LINES], context=128, stride=128)[1]
+    assert [x[0] for x in a] == pytest.approx([x[0] for x in c], abs=1e-4)

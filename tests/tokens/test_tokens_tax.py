@@ -41,7 +41,7 @@ def test_cl100k_premium_equals_direct_tiktoken_count(cli, ntrex, tmp_path):
     assert len(sig["inputs"]) == 5  # the files of eng + the 4 languages, not all 46
     assert sig["backends"]["gpt4-cl100k"].startswith("tiktoken-")
     # OpenAI's published SHA-256 of cl100k_base.tiktoken
-    assert sig["model_hashes"]["gpt4-cl100k"] == "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+    assert sig["params"]["vocab"]["gpt4-cl100k"] == "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
     assert "ref:eng|languages:amh,tir,yor,hau|lines:1005" in (tmp_path / "r.md").read_text(encoding="utf-8")
 
 

@@ -389,7 +389,7 @@ def run_audit(inputs: list[str | Path], lang: str, out_dir: str | Path | None = 
                          "idf": id_field, "lid": str(lid_model), "in": hashes})[:16]
     ctx = AuditContext(target.tag, cfg, str(out / WORK), text_field, id_field,
                        str(lid_model) if lid_model else None, params_key)
-    executor = get_executor(engine, workers, ray_address)
+    executor = get_executor(engine, workers, ray_address, preload=("lugha.lid.preload",))
     shards = plan_shards([str(p) for p in paths], executor.workers,
                          **({"max_bytes": shard_bytes} if shard_bytes else {}))
     total_bytes = sum((s.end if s.end >= 0 else os.path.getsize(s.path)) - s.start for s in shards)

@@ -12,20 +12,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import re
-
-import jinja2
-from markupsafe import Markup, escape
-
 from lugha import report as kit
+from lugha.corpus.categories import CATEGORY_NAMES, CATEGORY_ORDER
+from lugha.corpus.pii import KINDS as PII_KINDS
 from lugha.errors import LughaError
 
-CATEGORY_ORDER = ("CC", "CB", "CS", "WL", "NL", "unreadable")
-CATEGORY_NAMES = {
-    "CC": "correct language, natural text", "CB": "correct language, boilerplate",
-    "CS": "correct language, too short", "WL": "wrong language", "NL": "not language",
-    "unreadable": "unreadable record",
-}
 BLANK = "TO BE ANSWERED BY THE DATASET'S CREATORS"
 RULE_NAMES = {
     "unreadable": "could not be read (bad UTF-8/JSON, missing text)",
@@ -159,7 +150,7 @@ def _sections(m: dict, f: dict, charts: bool) -> list[dict]:
         table("Does it contain personal data (emails, phone numbers, IP addresses, URLs)?",
               ["kind", "found in input", "left in kept text", "masked"],
               [[k, _n(pii["found"].get(k, 0)), _n(pii["in_kept"].get(k, 0) - pii["masked"].get(k, 0)),
-                _n(pii["masked"].get(k, 0))] for k in ("email", "phone", "ip", "url")],
+                _n(pii["masked"].get(k, 0))] for k in PII_KINDS],
               a=f"Documents with any PII before cleaning: {_n(pii['found_docs'])}. Handling: "
                 f"{pii['action']} ({', '.join(pii['kinds'])}); masked in {_n(pii['masked_docs'])} kept documents. "
                 "Detection is pattern-based (regular expressions, libphonenumber for the language's region): "
@@ -248,40 +239,46 @@ def _sections(m: dict, f: dict, charts: bool) -> list[dict]:
     ]
 
 
-def render_markdown(m: dict) -> str:
+def report(m: dict, charts: bool = True) -> kit.Report:
+    """The datasheet as kit blocks: each question a heading, then its table, chart, answer or blank."""
     f = datasheet_facts(m)
-    out = [f"# Datasheet: {kit.md_escape(m['lang']['name'])} corpus ({m['lang']['code']})", "",
-           "Following Gebru et al., \"Datasheets for Datasets\". Figures were filled in by lugha from the cleaned "
-           f"output; every **[{BLANK}]** needs a person's answer before publishing.", ""]
-    for sec in _sections(m, f, charts=False):
-        out += [f"## {sec['title']}", ""]
+    blocks: list = [
+        kit.Paragraph(["Following Gebru et al., \"Datasheets for Datasets\". Figures were filled in by lugha from "
+                       "the cleaned output; every ", kit.Strong(f"[{BLANK}]"), " needs a person's answer before "
+                       "publishing."], only="markdown"),
+        kit.Cards([kit.Card(f["records_kept"], "documents kept"),
+                   kit.Card(f["records_removed"], "removed, with reasons"),
+                   kit.Card(_pct(f["kept_share"]), f"of {_n(f['records_in'])} input records kept"),
+                   kit.Card("yes" if f["conserved"] else "NO", "kept + removed = input",
+                            cls="good" if f["conserved"] else "bad")], only="html"),
+    ]
+    for sec in _sections(m, f, charts=charts):
+        blocks.append(kit.Heading(sec["title"]))
         for it in sec["items"]:
+            blocks.append(kit.Heading(it["q"], level=3))
             if "chart" in it:
-                continue
-            out += [f"**{it['q']}**", ""]
-            if it.get("blank"):
-                out += [f"> **[{BLANK}]**" + (f" ({it['hint']})" if it["hint"] else ""), ""]
-                continue
-            if "table" in it:
-                out += [kit.md_table(*it["table"]), ""]
-            if it.get("a"):
-                out += [it["a"], ""]
-    return "\n".join(out)
+                blocks.append(kit.Chart(it["chart"]))
+            elif it.get("blank"):
+                blocks.append(kit.Callout([kit.Strong(f"[{BLANK}]")]
+                                          + ([" ", kit.Muted(f"({it['hint']})")] if it["hint"] else [])))
+            else:
+                if "table" in it:
+                    blocks.append(kit.Table(*it["table"]))
+                if it.get("a"):
+                    blocks.append(kit.Paragraph(kit.code_spans(it["a"])))
+    # Markdown keeps Gebru's seven sections only (its signature is in the Maintenance answer).
+    blocks.append(kit.SignatureBlock(m["signature"], only="html"))
+    return kit.Report(f"Datasheet: {m['lang']['name']} corpus ({m['lang']['code']})", blocks,
+                      subtitle='Following Gebru et al., "Datasheets for Datasets"; figures filled in by lugha, '
+                               "blanks for people to answer.")
 
 
-def _code_spans(text: str) -> Markup:
-    """Escape first, then turn `x` into <code>x</code>: the only markup added to answer text."""
-    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
+def render_markdown(m: dict) -> str:
+    return report(m, charts=False).markdown()
 
 
 def render_html(m: dict) -> str:
-    f = datasheet_facts(m)
-    env = kit.environment(jinja2.PackageLoader("lugha", "corpus/templates"))
-    body = env.get_template("datasheet_body.html").render(sections=_sections(m, f, charts=True), blank=BLANK,
-                                                         facts=f, manifest=m, code_spans=_code_spans)
-    return kit.page(f"Datasheet: {m['lang']['name']} corpus ({m['lang']['code']})", body, m["signature"],
-                    subtitle='Following Gebru et al., "Datasheets for Datasets"; figures filled in by lugha, '
-                             "blanks for people to answer.")
+    return report(m).html()
 
 
 def write_datasheet(out_dir: str | Path) -> tuple[Path, Path]:

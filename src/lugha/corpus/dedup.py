@@ -86,35 +86,80 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return _fmix(h, 32)
 
 
+# A long text is hashed in pieces of at most this many characters (overlapping by k - 1, so every
+# shingle is in exactly one piece): memory per text stays bounded whatever its length.
+_PIECE_CHARS = 1 << 16
+# Shingles permuted at a time: a (num_perm x block) uint32 matrix of 3.5 MB stays in the CPU cache.
+_BLOCK = 8192
+
+
+def _pieces(norms: list[str], keep: list[int], k: int):
+    """(owner index, text) pieces covering every k-shingle of every kept text exactly once."""
+    step = _PIECE_CHARS - k + 1
+    for i in keep:
+        t = norms[i]
+        if len(t) <= _PIECE_CHARS:
+            yield i, t
+            continue
+        for s in range(0, len(t) - k + 1, step):
+            yield i, t[s:s + _PIECE_CHARS]
+
+
 def minhash_signatures(norms: list[str], params: DedupParams) -> list[np.ndarray | None]:
     """MinHash signatures (uint32[num_perm]) of many normalised texts at once.
 
     Equal, value for value, to datasketch.MinHash(num_perm, seed, scheme="affine32",
     hashfunc=shingle_hash) updated with the set of character shingles (tested), but computed with
-    array operations over a whole batch instead of one Python call per shingle: the texts of a chunk
-    are joined and hashed in one rolling pass, and windows that straddle two texts are dropped."""
+    array operations over a whole batch instead of one Python call per shingle: texts are joined
+    (up to _PIECE_CHARS characters at a time) and hashed in one rolling pass, windows that straddle
+    two texts are dropped, and the permutations run over blocks of _BLOCK shingles laid out
+    permutation-major, so each block's minima are one contiguous `reduceat` per permutation."""
     k = params.shingle_chars
     a, b = _permutations(params.num_perm, params.seed)
+    a_col, b_col = a[:, None], b[:, None]
     out: list[np.ndarray | None] = [None] * len(norms)
     keep = [i for i, t in enumerate(norms) if len(t) >= max(params.min_chars, k)]
-    # 32 texts per chunk keeps the (shingles x num_perm) matrix within the CPU cache (~2 MB)
-    for chunk_start in range(0, len(keep), 32):
-        idx = keep[chunk_start:chunk_start + 32]
-        texts = [norms[i] for i in idx]
+    sig = {i: None for i in keep}
+    chunk: list[tuple[int, str]] = []
+    size = 0
+
+    def flush():
+        owners = [i for i, _ in chunk]
+        texts = [t for _, t in chunk]
         lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
         codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
         h = _shingle_hashes(codes, k)  # every window of the joined text, straddling ones too
         offsets = np.concatenate(([0], np.cumsum(lens)[:-1]))
-        windows = lens - k + 1  # per text, >= 1 since len >= k
+        windows = lens - k + 1  # per piece, >= 1 since len >= k
         starts = np.concatenate(([0], np.cumsum(windows)[:-1]))
-        take = np.repeat(offsets - starts, windows) + np.arange(int(windows.sum()))
+        total = int(windows.sum())
+        take = np.repeat(offsets - starts, windows) + np.arange(total)
         hv = _fmix32(h[take])
+        mins = np.full((len(texts), len(a)), 0xFFFFFFFF, dtype=np.uint32)
         with np.errstate(over="ignore"):
-            phv = hv[:, None] * a[None, :]
-            phv += b[None, :]
-        sigs = np.minimum.reduceat(phv, starts, axis=0)
-        for i, row in zip(idx, sigs):
-            out[i] = row
+            for lo in range(0, total, _BLOCK):
+                hi = min(total, lo + _BLOCK)
+                phv = a_col * hv[None, lo:hi]
+                phv += b_col
+                first = int(np.searchsorted(starts, lo, side="right")) - 1  # piece holding shingle lo
+                last = int(np.searchsorted(starts, hi, side="left"))  # pieces starting before hi
+                cuts = starts[first:last] - lo
+                cuts[0] = 0
+                np.minimum(mins[first:last], np.minimum.reduceat(phv, cuts, axis=1).T, out=mins[first:last])
+        for i, row in zip(owners, mins):
+            prev = sig[i]
+            sig[i] = row if prev is None else np.minimum(prev, row)
+
+    for owner, piece in _pieces(norms, keep, k):
+        chunk.append((owner, piece))
+        size += len(piece)
+        if size >= _PIECE_CHARS:
+            flush()
+            chunk, size = [], 0
+    if chunk:
+        flush()
+    for i, row in sig.items():
+        out[i] = row
     return out
 
 

@@ -21,6 +21,20 @@ _URL = regex.compile(r"\b(?:https?://|ftp://|www\.)[^\s<>\"'«»]+", regex.IGNOR
 _IPV4 = regex.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6 = regex.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _DIGITS = regex.compile(r"\d")
+_PHONE_MIN_DIGITS = 7
+
+
+@lru_cache(maxsize=1)
+def _phone_run():
+    """A run of at least _PHONE_MIN_DIGITS digits with at most 4 of libphonenumber's own phone
+    punctuation characters (or spaces) between digits: the shape every number its matcher
+    accepts has here. Text without such a run is not handed to libphonenumber at all."""
+    import re
+
+    from phonenumbers.phonenumberutil import _VALID_PUNCTUATION
+
+    sep = "[" + _VALID_PUNCTUATION + "\\s]{0,4}"
+    return re.compile("\\d(?:" + sep + "\\d){%d,}" % (_PHONE_MIN_DIGITS - 1))
 _TRAILING = ".,;:!?)]}'\"»።፣፤"
 
 
@@ -74,7 +88,8 @@ def find_pii(text: str, region: str | None = None) -> list[PiiSpan]:
                     spans.append(PiiSpan("ip", m.start(), m.end()))
                 except ValueError:
                     pass
-    if len(_DIGITS.findall(text)) >= 7:  # libphonenumber is slow; most documents have no phone
+    # libphonenumber is slow, and news text is full of digits (dates, amounts) that are no phone
+    if len(_DIGITS.findall(text)) >= _PHONE_MIN_DIGITS and _phone_run().search(text):
         spans += _phones(text, region)
     return _resolve_overlaps(spans)
 

@@ -50,12 +50,14 @@ def sections(summary: dict, charts: bool = True) -> kit.Report:
         Paragraph(verdict(s), only="markdown"),
         Cards([Card(c["total"], "records")]
               + [Card(pct(s["shares"][k]), f"{k} · {CATEGORY_NAMES[k]}", c[k]) for k in cats]
-              + [Card(c["unreadable"], "unreadable"), Card(pct(s["duplicates"]["duplicate_share"]), "duplicates")],
+              + [Card(c["unreadable"], "unreadable"),
+                 Card(pct(s["duplicates"]["duplicate_share"]), "are duplicates")],
               only="html"),
-        Paragraph(Status([f"Records: {c['total']:,} (unreadable: {c['unreadable']:,}); reconciled: "
-                          f"{'yes' if s['reconciled'] else 'NO'} ({reconcile})"], s["reconciled"])),
+        Paragraph(Status([f"Records: {c['total']:,} (unreadable: {c['unreadable']:,}). Every record accounted for "
+                          f"(reconciled: {'yes' if s['reconciled'] else 'NO — DOES NOT RECONCILE'}): {reconcile}."],
+                         s["reconciled"])),
         Heading("Categories (Kreutzer et al. 2022)"),
-        Paragraph("CC correct natural text · CB correct language but boilerplate · CS correct but too short · "
+        Paragraph("Kreutzer et al. (TACL 2022): CC correct natural text · CB correct language but boilerplate · CS correct but too short · "
                   "WL wrong language · NL not language. Thresholds are in the configuration below.", cls="muted"),
         Table(["category", "meaning", "documents", "share of readable"],
               [[k, CATEGORY_NAMES[k], c[k], f"{s['shares'][k]:.1%}"] for k in cats], num=[2, 3]),
@@ -82,7 +84,7 @@ def sections(summary: dict, charts: bool = True) -> kit.Report:
         Heading("Scripts (dominant script per document)"),
         Table(["script", "documents"], [[k, v] for k, v in s["scripts"].items()]),
         Paragraph([f"Expected scripts for {lang['name']}: ", Code(", ".join(lang["scripts"]) or "unknown"),
-                   f"; documents mostly in another script: ", Strong(f"{s['script_mismatch']:,}"), "."]),
+                   f"; documents whose letters are mostly in another script: ", Strong(f"{s['script_mismatch']:,}"), "."]),
     ]
     if charts:
         b.append(Chart(kit.bar_chart(list(s["scripts"])[:12], list(s["scripts"].values())[:12],
@@ -96,7 +98,7 @@ def sections(summary: dict, charts: bool = True) -> kit.Report:
                                                     s["length_hist"]["counts"])), only="markdown"),
         Paragraph(f"{s['chars']:,} characters, {s['words']:,} words, {s['bytes']:,} bytes of input.", cls="muted"),
         Heading("Duplicates"),
-        Paragraph([f"Exact: {s['duplicates']['exact']:,}; near: {s['duplicates']['near']:,}; "
+        Paragraph([f"Exact duplicates: {s['duplicates']['exact']:,}; near duplicates: {s['duplicates']['near']:,}; "
                    f"clusters: {s['duplicates']['clusters']:,}; share of documents that duplicate an earlier one: "
                    f"{s['duplicates']['duplicate_share']:.1%}. Each duplicate's ", Code("dup_of"),
                    " names the first document of its cluster."]),

@@ -160,9 +160,12 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, workers: int | None = None, max_restarts: int = 3):
+    def __init__(self, workers: int | None = None, max_restarts: int = 3, preload: Sequence[str] = ()):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.max_restarts = max_restarts
+        # modules the fork server imports before forking workers: what they load (models) is
+        # shared copy-on-write by every worker instead of loaded once per worker
+        self.preload = tuple(preload)
 
     def map(self, fn, shards, on_done=None):
         if self.workers == 1 or len(shards) <= 1:
@@ -175,6 +178,8 @@ class LocalExecutor:
         restarts = 0
         while pending:
             ctx = mp.get_context("forkserver")
+            if self.preload:
+                ctx.set_forkserver_preload(list(self.preload))
             try:
                 with ProcessPoolExecutor(max_workers=min(self.workers, len(pending)), mp_context=ctx) as pool:
                     futs = {pool.submit(fn, s): s for s in pending}
@@ -195,10 +200,12 @@ class LocalExecutor:
         return [results[s.index] for s in shards]
 
 
-def get_executor(engine: str = "local", workers: int | None = None, ray_address: str | None = None) -> Executor:
+def get_executor(engine: str = "local", workers: int | None = None, ray_address: str | None = None,
+                 preload: Sequence[str] = ()) -> Executor:
+    """preload: modules a local pool's workers should share after import (LocalExecutor)."""
     engine = (engine or "local").lower()
     if engine == "local":
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, preload=preload)
     if engine == "inline":
         return InlineExecutor()
     if engine == "ray":

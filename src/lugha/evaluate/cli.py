@@ -16,7 +16,8 @@ err_console = console(stderr=True)
 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate a model on your own held-out text.")
 
-MODEL_HELP = "hf:FOLDER, gguf:FILE.gguf or ngram:FILE (from `lugha train ngram`)."
+MODEL_HELP = ("hf:FOLDER, gguf:FILE.gguf, ngram:FILE (from `lugha train ngram`), lora:DIR (from `lugha train lora`) "
+              "or an embedded model: gemma3-270m, smollm2-135m.")
 
 
 def _load(spec: str):
@@ -49,15 +50,18 @@ def bpb_cmd(
     stride: Optional[int] = typer.Option(None, "--stride", min=1, help="New tokens scored per window (default: = context)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Score only the first N documents of each file."),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Bootstrap resamples for the 95% interval."),
+    metric: str = typer.Option("bpb", "--metric", help="bpb, or half-sentence: also Goldfish's bits of the second half of each line given the first (split by characters)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures as JSON."),
 ):
     """Bits per byte per file and per language (lower is better)."""
     from rich.table import Table
 
-    from lugha.evaluate.bpb import evaluate_bpb
+    from lugha.evaluate.bpb import METRICS, evaluate_bpb
     from lugha.records import expand_inputs
     from lugha.report import write_json
 
+    if metric not in METRICS:
+        raise LughaError(f"--metric must be one of {', '.join(METRICS)}, got {metric!r}")
     files = expand_inputs(texts)
     if stride and context and stride > context:  # before a minute of model loading
         raise LughaError(f"--stride must be between 1 and --context ({context}), got {stride}")
@@ -69,9 +73,10 @@ def bpb_cmd(
         with Progress(console=err_console, transient=True) as bar:
             task = bar.add_task("scoring files", total=len(files))
             result = evaluate_bpb(m, files, langs=langs, context=context, stride=stride, limit=limit,
-                                  n_boot=bootstrap, progress=lambda f: bar.advance(task))
+                                  n_boot=bootstrap, progress=lambda f: bar.advance(task), metric=metric)
     else:
-        result = evaluate_bpb(m, files, langs=langs, context=context, stride=stride, limit=limit, n_boot=bootstrap)
+        result = evaluate_bpb(m, files, langs=langs, context=context, stride=stride, limit=limit, n_boot=bootstrap,
+                              metric=metric)
     t = Table(title=f"bits per byte, {model}")
     for c in ("file", "lang", "docs", "bytes", "bpb", "95% CI", "bytes/s"):
         t.add_column(c, justify="left" if c in ("file", "lang") else "right")
@@ -87,6 +92,15 @@ def bpb_cmd(
             t.add_row(styled("all", "bold"), lang_code, f"{v['documents']:,}", f"{v['bytes']:,}", styled(f"{v['bpb']:.4f}", "bold"),
                       f"{v['ci95'][0]:.3f}–{v['ci95'][1]:.3f}", "")
     out_console.print(t)
+    if metric == "half-sentence":
+        h = Table(title="second half of each line given the first (Goldfish; split by characters)")
+        for c in ("lang", "lines", "bits/line", "95% CI", "bpb"):
+            h.add_column(c, justify="left" if c == "lang" else "right")
+        for lang_code, v in result["languages"].items():
+            x = v["half_sentence"]
+            h.add_row(lang_code, f"{x['lines']:,}", f"{x['bits_per_line']:.2f}",
+                      f"{x['bits_per_line_ci95'][0]:.2f}–{x['bits_per_line_ci95'][1]:.2f}", f"{x['bpb']:.4f}")
+        out_console.print(h)
     out_console.print(_sig(result), markup=False, highlight=False)
     if json_out:
         write_json(json_out, result)
@@ -113,7 +127,6 @@ def fidelity_cmd(
 
     from lugha.evaluate import fidelity as fd
     from lugha.langs import resolve
-    from lugha.records import sha256_file
     from lugha.report import write_json
 
     target = resolve(lang).code
@@ -121,7 +134,6 @@ def fidelity_cmd(
     model_sig = None
     if generations is not None:
         rows = fd.read_generations(generations, default_lang=target)
-        params["generations_sha256"] = sha256_file(generations)
         model_name = model or str(generations)
     else:
         if model is None or prompts is None:
@@ -136,13 +148,14 @@ def fidelity_cmd(
         else:
             completions = m.generate(plist, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
         rows = [{"prompt": p, "completion": c, "language": target} for p, c in zip(plist, completions)]
-        params.update(prompts_sha256=sha256_file(prompts), continuation=continuation,
+        params.update(continuation=continuation,
                       max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
         model_sig = m.signature()
         model_name = model
     identify = fd.lid_identifier(str(lid_model) if lid_model else None)
     scored = fd.score_generations(rows, identify, min_tokens=min_tokens)
-    result = fd.fidelity_result(scored, model_name, params, model_sig, identify.signature())
+    result = fd.fidelity_result(scored, model_name, params, model_sig, identify.signature(),
+                                inputs=[generations if generations is not None else prompts])
     t = Table(title=f"language fidelity, {model_name}")
     for c in ("lang", "responses", "judged", "LPR", "WPR", "lines in other languages"):
         t.add_column(c, justify="left" if c in ("lang", "lines in other languages") else "right")
@@ -234,7 +247,7 @@ def mcq_cmd(
 
     from lugha.evaluate import mcq
     from lugha.records import expand_inputs
-    from lugha.report import write_json, write_text_atomic
+    from lugha.records import write_json, write_text
 
     paths = expand_inputs(files)
     rep = mcq.read_reported_any(reported) if reported else None
@@ -265,9 +278,53 @@ def mcq_cmd(
     if predictions:
         mcq.write_predictions(result, predictions)
     if html_out:
-        write_text_atomic(html_out, mcq.render_html(result))
+        write_text(html_out, mcq.render_html(result))
     if md_out:
-        write_text_atomic(md_out, mcq.render_markdown(result))
+        write_text(md_out, mcq.render_markdown(result))
+
+
+@eval_app.command("generate")
+def generate_cmd(
+    prompts: Path = typer.Option(..., "--prompts", help="Prompt set (JSONL: id, lang, domain, risk, prompt; optional reference, rubric)."),
+    out: Path = typer.Option(..., "--out", help="Folder for answers.jsonl, answers/<model>.jsonl and generate.json."),
+    models: str = typer.Option("", "--models", help="Comma-separated model specs (hf:, gguf:, ngram:, ...)."),
+    imports: Optional[list[str]] = typer.Option(None, "--import", help="NAME=FILE.jsonl: answers produced elsewhere (prompt_id, answer), as another model. Repeat."),
+    max_new_tokens: int = typer.Option(256, "--max-new-tokens", min=1),
+    temperature: float = typer.Option(0.0, "--temperature", min=0.0, help="0: greedy."),
+    seed: int = typer.Option(0, "--seed"),
+    min_tokens: int = typer.Option(5, "--min-tokens", min=1, help="Fidelity: lines shorter than this are not judged."),
+):
+    """Every model's answers to a prompt set, each checked for language fidelity; resumable per model."""
+    from rich.table import Table
+
+    from lugha.evaluate.generate import generate_answers
+
+    imp = {}
+    for item in imports or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise LughaError(f"--import {item!r} is not NAME=FILE")
+        imp[name] = path
+    specs = [m.strip() for m in models.split(",") if m.strip()]
+
+    def progress(spec, what):
+        if what.startswith("skipped"):
+            err_console.print(f"{spec}: {what}", markup=False, highlight=False)
+
+    result = generate_answers(specs, prompts, out, imports=imp, max_new_tokens=max_new_tokens,
+                              temperature=temperature, seed=seed, min_tokens=min_tokens, loader=_load,
+                              progress=progress)
+    t = Table(title=f"answers to {prompts} ({result['n_prompts']} prompts)")
+    for c in ("model", "lang", "answers", "judged", "in the language (LPR)", "95% CI"):
+        t.add_column(c, justify="left" if c in ("model", "lang") else "right")
+    for r in result["fidelity"]:
+        lpr = r["lpr"]
+        t.add_row(r["model"], r["lang"], str(r["answers"]), str(r["judged"]),
+                  "" if lpr["rate"] is None else f"{lpr['rate']:.0%}",
+                  "" if lpr["rate"] is None else f"{lpr['low']:.0%}–{lpr['high']:.0%}")
+    out_console.print(t)
+    out_console.print(_sig(result), markup=False, highlight=False)
+    err_console.print(f"wrote {result['answers_file']}")
 
 
 def compare_cmd(

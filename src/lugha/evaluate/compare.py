@@ -1,5 +1,12 @@
 """`lugha compare`: models x languages side by side from result files (eval bpb/fidelity/mt/
-contamination JSON, `tokens tax --json`, reported.yaml), with the honest verdict per language."""
+contamination JSON, `tokens tax --json`, reported.yaml, the `training.json` that `lugha train lm|lora`
+write), with the honest verdict per language.
+
+Each model is one of four kinds, in this order in the table: a borrowed model zero-shot (`gguf:`,
+a hub name, an embedded model), the borrowed model + LoRA (`lora:DIR`, or its `DIR/merged` folder),
+a local model trained from scratch (`hf:DIR` with a `train lm` training.json) and the local n-gram
+(`ngram:`). A model's training figures (tokens, wall and CPU time, peak memory) come from the
+training.json next to it (DIR/training.json, found automatically) or given on the command line."""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import json
 from pathlib import Path
 
 from lugha.errors import LughaError
-from lugha.signature import format_signature
+from lugha.signature import Signature, format_signature
 
 
 def model_name(spec: str) -> str:
@@ -24,11 +31,14 @@ def compact_signature(sig: dict) -> str:
     return format_signature(sig, short=True)
 
 
+TRAINING_TASKS = ("train-lm", "train-lora")
+
+
 def load_results(paths: list[str | Path]) -> dict:
     from lugha.evaluate.mt import read_reported
 
     out = {"bpb": [], "fidelity": [], "mt": [], "contamination": [], "premium": {}, "reported": [],
-           "signatures": []}
+           "signatures": [], "training": {}}
     for p in paths:
         p = Path(p)
         if not p.is_file():
@@ -45,15 +55,76 @@ def load_results(paths: list[str | Path]) -> dict:
         kind = doc.get("kind")
         if kind in ("bpb", "fidelity", "mt", "contamination"):
             out[kind].append(doc)
+        elif (doc.get("signature") or {}).get("task") in TRAINING_TASKS:  # a training.json
+            out["training"][str(p.resolve().parent)] = doc
         elif isinstance(doc.get("premium"), dict):  # lugha tokens tax --json
             for spec, per_lang in doc["premium"].items():
                 if isinstance(per_lang, dict):
                     out["premium"].setdefault(spec, {}).update(per_lang)
         else:
-            raise LughaError("not a lugha result: no `kind` (bpb/fidelity/mt/contamination) nor `premium`", path=p)
+            raise LughaError("not a lugha result: no `kind` (bpb/fidelity/mt/contamination), `premium` nor a "
+                             "training signature (train-lm/train-lora)", path=p)
         if "signature" in doc:
             out["signatures"].append(doc["signature"])
     return out
+
+
+KINDS = ("borrowed", "borrowed + LoRA", "local from scratch", "local n-gram")
+
+
+def training_of(spec: str, known: dict) -> dict | None:
+    """The training.json of a model: given on the command line, or next to the model's folder
+    (DIR/training.json; for DIR/merged, the LoRA's DIR/training.json)."""
+    backend, _, path = spec.partition(":")
+    if backend not in ("hf", "lora") or not path:
+        return None
+    d = Path(path).expanduser()
+    for folder in (d, d.parent) if d.name == "merged" else (d,):
+        key = str(folder.resolve())
+        if key in known:
+            return known[key]
+        f = folder / "training.json"
+        if f.is_file():
+            try:
+                doc = json.loads(f.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                continue
+            if isinstance(doc, dict) and (doc.get("signature") or {}).get("task") in TRAINING_TASKS:
+                known[key] = doc
+                return doc
+    return None
+
+
+def kind_of(spec: str, training: dict | None) -> str:
+    task = (training or {}).get("signature", {}).get("task")
+    if spec.startswith("ngram:"):
+        return "local n-gram"
+    if spec.startswith("lora:") or task == "train-lora":
+        return "borrowed + LoRA"
+    if task == "train-lm":
+        return "local from scratch"
+    return "borrowed"
+
+
+def _training_figures(t: dict) -> dict:
+    c = t.get("compute") or {}
+    return {"train_tokens": t.get("tokens_seen"), "train_wall_s": c.get("wall_seconds"),
+            "train_cpu_s": c.get("cpu_seconds"), "train_peak_mb": c.get("peak_rss_mb"),
+            "trainable_params": t.get("trainable_parameters", t.get("parameters")),
+            "base": t.get("base"), "base_sha256": Signature.from_dict(t.get("signature")).params.get("base_sha256"),
+            "zero_shot_val_bpb": t.get("zero_shot_val_bpb"), "val_bpb": t.get("val_bpb")}
+
+
+def _drift(line_share: dict, lang: str) -> tuple[float, float, float]:
+    """(share into English, into another language, decoding loops) of the judged lines."""
+    from lugha.evaluate.fidelity import REPETITION
+    from lugha.langs import same_language
+
+    eng = line_share.get("eng", 0.0) if not same_language("eng", lang) else 0.0
+    rep = line_share.get(REPETITION, 0.0)
+    other = sum(v for k, v in line_share.items()
+                if k not in ("eng", REPETITION, "und") and not same_language(k, lang))
+    return eng, other, rep
 
 
 def _ratio_words(r: float) -> str:
@@ -71,11 +142,25 @@ def build(results: dict) -> dict:
         for lang, v in r["languages"].items():
             x = row(r["model"], lang)
             x.update(bpb=v["bpb"], bpb_ci95=v["ci95"], size_bytes=r.get("size_bytes"),
-                     n_params=r.get("n_params"), bytes_per_second=r.get("bytes_per_second"))
+                     n_params=r.get("n_params"), bytes_per_second=r.get("bytes_per_second"),
+                     model_sha256=Signature.from_dict(r.get("signature")).model)
+            base_sha = Signature.from_dict(r.get("signature")).params.get("base_sha256")
+            if base_sha:  # a lora: model names its base
+                x["base_sha256"] = base_sha
+            if v.get("half_sentence"):
+                x["half_bits_per_line"] = v["half_sentence"]["bits_per_line"]
     for r in results["fidelity"]:
         for lang, v in r["languages"].items():
             x = row(r["model"], lang)
-            x.update(lpr=v["lpr"], wpr=v["wpr"], drift_eng=v["line_share"].get("eng", 0.0))
+            eng, other, rep = _drift(v["line_share"], lang)
+            x.update(lpr=v["lpr"], wpr=v["wpr"], drift_eng=eng, drift_other=other, repetition=rep,
+                     judged=v.get("judged"))
+    known = dict(results.get("training", {}))
+    for x in rows.values():
+        t = training_of(x["model"], known)
+        x["kind"] = kind_of(x["model"], t)
+        if t:
+            x.update({k: v for k, v in _training_figures(t).items() if v is not None})
     for r in results["mt"]:
         x = row(r["model"], r["lang"])
         x.update(**{"chrf++": r["chrf++"], "bleu": r["bleu"]})
@@ -95,8 +180,8 @@ def build(results: dict) -> dict:
         here = [x for (m, l), x in rows.items() if l == lang]
         words = []
         with_bpb = [x for x in here if x.get("bpb") is not None]
-        local = [x for x in with_bpb if x["model"].startswith("ngram:")]
-        borrowed = [x for x in with_bpb if not x["model"].startswith("ngram:")]
+        local = [x for x in with_bpb if x["kind"].startswith("local")]
+        borrowed = [x for x in with_bpb if not x["kind"].startswith("local")]
         if local and borrowed:
             lo = min(local, key=lambda x: x["bpb"])
             bo = min(borrowed, key=lambda x: x["bpb"])
@@ -112,23 +197,40 @@ def build(results: dict) -> dict:
             best = min(with_bpb, key=lambda x: x["bpb"])
             words.append(f"best bpb {best['bpb']:.3f} ({best['name']}); no local/borrowed pair to compare")
         for x in here:
+            if x.get("kind") == "borrowed + LoRA" and x.get("bpb") is not None:
+                zero = [z for z in with_bpb if z.get("kind") == "borrowed" and x.get("base_sha256")
+                        and z.get("model_sha256") == x["base_sha256"]]
+                if zero:
+                    words.append(f"LoRA takes {zero[0]['name']} from {zero[0]['bpb']:.3f} to {x['bpb']:.3f} bpb"
+                                 + (f" after {x['train_tokens']:,} training tokens" if x.get("train_tokens") else ""))
+        for x in here:
             if x.get("lpr") is not None:
                 words.append(f"{x['name']} answers in {lang} in {x['lpr']:.0%} of responses "
-                             f"(drift to English {x.get('drift_eng', 0):.0%} of lines)")
+                             f"(drift to English {x.get('drift_eng', 0):.0%} of lines, to another language "
+                             f"{x.get('drift_other', 0):.0%})")
         for e in reported:
             if e["lang"] == lang and e["measured"] is not None:
                 words.append(f"reported {e['metric']} {e['value']:g} vs measured {e['measured']:.3g}"
                              f" ({e['measured_model'] and model_name(e['measured_model'])})")
         verdicts[lang] = "; ".join(words) if words else "no figures"
-    return {"rows": sorted(rows.values(), key=lambda x: (x["lang"], x["model"])), "reported": reported,
+    order = {k: i for i, k in enumerate(KINDS)}
+    return {"rows": sorted(rows.values(), key=lambda x: (x["lang"], order[x["kind"]], x["model"])), "reported": reported,
             "premium": results["premium"], "verdicts": verdicts,
             "contamination": [{"dirty": r["dirty"], "test_documents": r["test_documents"],
                                "contaminated_share": r["contaminated_share"]} for r in results["contamination"]]}
 
 
-COLUMNS = [("name", "model"), ("lang", "lang"), ("bpb", "bpb"), ("lpr", "LPR"), ("wpr", "WPR"),
-           ("drift_eng", "drift→eng"), ("chrf++", "chrF++"), ("bleu", "BLEU"), ("size_bytes", "size (MB)"),
-           ("bytes_per_second", "CPU bytes/s")]
+# The table's data: (row key, header). Rows come from `build`, one per model x language.
+COLUMNS = [("lang", "lang"), ("kind", "kind"), ("name", "model"), ("bpb", "bpb"), ("bpb_ci95", "bpb 95% CI"),
+           ("half_bits_per_line", "2nd-half bits/line"),
+           ("lpr", "LPR"), ("wpr", "WPR"), ("drift_eng", "drift→eng"), ("drift_other", "drift→other"),
+           ("chrf++", "chrF++"), ("bleu", "BLEU"), ("n_params", "parameters"), ("trainable_params", "trained params"),
+           ("train_tokens", "training tokens"), ("train_wall_s", "training wall"), ("train_cpu_s", "training CPU"),
+           ("train_peak_mb", "peak memory"), ("size_bytes", "size (MB)"), ("bytes_per_second", "CPU bytes/s")]
+
+
+def _duration(s: float) -> str:
+    return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min" if s < 7200 else f"{s / 3600:.1f} h"
 
 
 def _cell(key: str, v):
@@ -136,7 +238,17 @@ def _cell(key: str, v):
         return ""
     if key == "size_bytes":
         return f"{v / 1e6:,.1f}"
-    if key in ("lpr", "wpr", "drift_eng"):
+    if key == "bpb_ci95":
+        return f"{v[0]:.3f}–{v[1]:.3f}"
+    if key in ("n_params", "trainable_params", "train_tokens"):
+        return f"{v / 1e6:,.1f}M" if v >= 1e5 else f"{v:,}"
+    if key in ("train_wall_s", "train_cpu_s"):
+        return _duration(v)
+    if key == "train_peak_mb":
+        return f"{v / 1024:.1f} GB" if v >= 1024 else f"{v:.0f} MB"
+    if key == "half_bits_per_line":
+        return f"{v:.1f}"
+    if key in ("lpr", "wpr", "drift_eng", "drift_other"):
         return f"{v:.0%}"
     if key == "bytes_per_second":
         return f"{v:,.0f}"
@@ -145,56 +257,37 @@ def _cell(key: str, v):
     return str(v)
 
 
-def render(cmp: dict, signatures: list[dict]) -> tuple[str, str]:
-    """(html, markdown)."""
-    from markupsafe import escape
-
-    from lugha.report import bar_chart, md_table, page
+def report(cmp: dict, signatures: list[dict], charts: bool = True):
+    """The comparison as kit blocks. The table DATA comes from `build` and `COLUMNS`; this only lays it out."""
+    from lugha.report import BulletList, Chart, Heading, Report, SignatureBlock, Strong, Table, bar_chart
 
     table_rows = [[_cell(k, r.get(k)) for k, _ in COLUMNS] for r in cmp["rows"]]
-    headers = [h for _, h in COLUMNS]
-    md = ["# Borrowed vs local: side by side", "", "## Verdicts", ""]
-    md += [f"- **{lang}**: {v}" for lang, v in cmp["verdicts"].items()]
-    md += ["", "## Models × languages", "", md_table(headers, table_rows)]
+    b: list = [Heading("Verdicts"), BulletList([[Strong(lang), ": ", v] for lang, v in cmp["verdicts"].items()]),
+               Heading("Models × languages"), Table([h for _, h in COLUMNS], table_rows)]
+    with_bpb = [r for r in cmp["rows"] if r.get("bpb") is not None]
+    if charts and with_bpb:
+        b.append(Chart(bar_chart([f"{r['name']} · {r['lang']}" for r in with_bpb], [r["bpb"] for r in with_bpb],
+                                 title="bits per byte (lower is better)")))
     prem_langs = sorted({l for v in cmp["premium"].values() for l in v})
     prem_rows = [[spec] + [_cell("x", v.get(l)) for l in prem_langs] for spec, v in cmp["premium"].items()]
     if prem_rows:
-        md += ["", "## Tokenizer premium (tokens relative to English)", "", md_table(["tokenizer"] + prem_langs, prem_rows)]
-    rep_h = ["model", "lang", "metric", "reported", "measured", "measured − reported", "source"]
+        b += [Heading("Tokenizer premium (tokens relative to English)"), Table(["tokenizer"] + prem_langs, prem_rows)]
     rep_rows = [[e["model"], e["lang"], e["metric"], _cell("x", e["value"]), _cell("x", e["measured"]),
                  _cell("x", e["delta"]), e["source"]] for e in cmp["reported"]]
     if rep_rows:
-        md += ["", "## Reported vs measured", "", md_table(rep_h, rep_rows)]
+        b += [Heading("Reported vs measured"),
+              Table(["model", "lang", "metric", "reported", "measured", "measured − reported", "source"], rep_rows)]
     if cmp["contamination"]:
-        md += ["", "## Contamination", ""]
-        md += [f"- {c['dirty']} of {c['test_documents']} test documents overlap the training corpus "
-               f"({c['contaminated_share']:.1%})" for c in cmp["contamination"]]
-    sigs = [compact_signature(s) for s in signatures]
-    md += ["", "## Signatures", ""] + [f"- `{s}`" for s in sigs]
+        b += [Heading("Contamination"),
+              BulletList([f"{c['dirty']} of {c['test_documents']} test documents overlap the training corpus "
+                          f"({c['contaminated_share']:.1%})" for c in cmp["contamination"]])]
+    b.append(SignatureBlock([compact_signature(s) for s in signatures], heading="Signatures"))
+    return Report("Borrowed vs local: side by side", b)
 
-    def html_table(h, rs):
-        head = "".join(f"<th>{escape(x)}</th>" for x in h)
-        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rs)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    parts = ["<h2>Verdicts</h2><ul>"]
-    parts += [f"<li><b>{escape(l)}</b>: {escape(v)}</li>" for l, v in cmp["verdicts"].items()]
-    parts.append("</ul><h2>Models × languages</h2>" + html_table(headers, table_rows))
-    with_bpb = [r for r in cmp["rows"] if r.get("bpb") is not None]
-    if with_bpb:
-        parts.append(str(bar_chart([f"{r['name']} · {r['lang']}" for r in with_bpb],
-                                   [r["bpb"] for r in with_bpb], title="bits per byte (lower is better)")))
-    if prem_rows:
-        parts.append("<h2>Tokenizer premium</h2>" + html_table(["tokenizer"] + prem_langs, prem_rows))
-    if rep_rows:
-        parts.append("<h2>Reported vs measured</h2>" + html_table(rep_h, rep_rows))
-    if cmp["contamination"]:
-        parts.append("<h2>Contamination</h2><ul>" + "".join(
-            f"<li>{c['dirty']} of {c['test_documents']} test documents overlap the training corpus "
-            f"({c['contaminated_share']:.1%})</li>" for c in cmp["contamination"]) + "</ul>")
-    parts.append("<h2>Signatures</h2><ul>" + "".join(f"<li><code>{escape(s)}</code></li>" for s in sigs) + "</ul>")
-    html = page("Borrowed vs local", "".join(parts), signature=None)
-    return html, "\n".join(md) + "\n"
+def render(cmp: dict, signatures: list[dict]) -> tuple[str, str]:
+    """(html, markdown)."""
+    return report(cmp, signatures).html(), report(cmp, signatures, charts=False).markdown()
 
 
 def compare(paths: list[str | Path], out_dir: str | Path) -> dict:

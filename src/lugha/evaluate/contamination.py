@@ -15,7 +15,7 @@ from pathlib import Path
 
 import regex
 
-from lugha.report import base_signature
+from lugha.signature import Signature
 
 UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}]")
 NON_WORD = regex.compile(r"[^\p{L}\p{M}\p{N}\s]+")
@@ -52,7 +52,7 @@ def ngrams(norm: str, unit: str, n: int) -> list[str]:
 def contamination(test_files: list[str | Path], train_files: list[str | Path], word_n: int = 13,
                   char_n: int = 50, threshold: float = 0.0, progress=None) -> dict:
     from lugha.evaluate.texts import read_documents
-    from lugha.records import Record, expand_inputs, iter_inputs, sha256_file
+    from lugha.records import Record, expand_inputs, hash_inputs, iter_inputs
 
     tests = []  # (file, id, line, unit, keys)
     wanted: dict[bytes, bool] = {}
@@ -101,11 +101,10 @@ def contamination(test_files: list[str | Path], train_files: list[str | Path], w
         docs.append({"file": t["file"], "id": t["id"], "line": t["line"], "unit": t["unit"],
                      "ngrams": len(t["keys"]), "overlapping": hits, "overlap": share,
                      "dirty": is_dirty})
-    sig = base_signature(
-        task="contamination", word_n=word_n, char_n=char_n, threshold=threshold,
-        test_sha256={str(f): sha256_file(f) for f in test_files},
-        train_sha256={str(f): sha256_file(f) for f in expand_inputs(train_files)},
-    )
+    train_paths = expand_inputs(train_files)
+    sig = Signature.build("contamination", {**hash_inputs(test_files), **hash_inputs(train_paths)}, params={
+        "word_n": word_n, "char_n": char_n, "threshold": threshold,
+        "test_files": len(test_files), "train_files": len(train_paths)}).to_dict()
     return {"kind": "contamination", "test_documents": len(docs), "dirty": dirty,
             "contaminated_share": dirty / len(docs) if docs else 0.0,
             "train_documents": train_docs, "train_bytes": train_bytes,

@@ -18,14 +18,14 @@ Every generation is kept with its line labels, so the review app can import it.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import regex
 
 from lugha.errors import LughaError
-from lugha.report import base_signature
+from lugha.records import read_rows, write_text
+from lugha.signature import Signature
 
 LATIN_WORD = regex.compile(r"\b\p{Latin}{2,}\b")
 WORD_CHAR = regex.compile(r"\p{L}")
@@ -159,30 +159,13 @@ def continuation_prompts(path: str | Path, limit: int | None = None) -> list[str
 def read_generations(path: str | Path, default_lang: str | None = None) -> list[dict]:
     """CSV or JSONL with `completion` and `language` columns (`prompt` optional)."""
     p = Path(path)
-    if not p.is_file():
-        raise LughaError("no such file", path=path)
-    rows = []
-    try:
-        with open(p, encoding="utf-8", newline="") as f:
-            if p.suffix.lower() in (".jsonl", ".ndjson"):
-                for n, line in enumerate(f, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        obj = json.loads(line)
-                    except json.JSONDecodeError as e:
-                        raise LughaError(f"not JSON: {e.msg}", path=path, line=n) from None
-                    rows.append((n, obj))
-            else:
-                for n, obj in enumerate(csv.DictReader(f), 2):
-                    rows.append((n, obj))
-    except UnicodeDecodeError as e:
-        raise LughaError(f"not UTF-8 text (invalid byte at {e.start})", path=path) from None
+    kind = "jsonl" if p.suffix.lower() in (".jsonl", ".ndjson") else "tsv" if p.suffix.lower() == ".tsv" else "csv"
+    rows = list(read_rows(p, kind=kind))
     if not rows:
         raise LughaError("generations file has no rows", path=path)
     out = []
     for n, obj in rows:
-        if not isinstance(obj, dict) or "completion" not in obj:
+        if "completion" not in obj:
             raise LughaError("missing the `completion` column", path=path, line=n)
         lang = obj.get("language") or default_lang
         if not lang:
@@ -196,8 +179,6 @@ def write_generations_jsonl(result: dict, path: str | Path) -> Path:
     """One JSON object per generation, in the columns `lugha review import --kind generation` reads
     (prompt, output, model, lang) and the ones `--generations` reads back (completion, language),
     with the line labels and pass flags."""
-    from lugha.report import write_text_atomic
-
     lines = []
     for i, g in enumerate(result["generations"], 1):
         lines.append(json.dumps({
@@ -206,9 +187,12 @@ def write_generations_jsonl(result: dict, path: str | Path) -> Path:
             "lines": g["lines"], "line_pass": g["line_pass"], "word_pass": g["word_pass"],
             "english_words": g["english_words"],
         }, ensure_ascii=False))
-    return write_text_atomic(path, "\n".join(lines) + "\n")
+    return write_text(path, "\n".join(lines) + "\n")
 
 
-def fidelity_result(scored: dict, model: str, params: dict, model_sig: dict | None, lid_sig: dict) -> dict:
-    sig = base_signature(task="fidelity", model=model, **(model_sig or {}), lid=lid_sig, **params)
-    return {"kind": "fidelity", "model": model, **scored, "signature": sig}
+def fidelity_result(scored: dict, model: str, params: dict, model_sig: dict | None, lid_sig: dict,
+                    inputs: list[str | Path] = ()) -> dict:
+    """The JSON result; `inputs` (the prompts or generations file) are hashed into the signature."""
+    sig = Signature.build("fidelity", inputs, params={"model": model, **params}, backends={"lid": lid_sig},
+                          model_info=model_sig)
+    return {"kind": "fidelity", "model": model, **scored, "signature": sig.to_dict()}

@@ -30,7 +30,6 @@ English on the same items (paired by item id) with a percentile bootstrap interv
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import time
@@ -40,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from lugha.errors import LughaError
-from lugha.report import base_signature
+from lugha.signature import Signature
 
 LETTERS = ("A", "B", "C", "D")
 TARGET_DELIMITER = " "
@@ -78,35 +77,16 @@ def _answer_index(v, path, line) -> int:
     raise LughaError(f"answer {s!r} is not one of A, B, C, D (or 0-3)", path=path, line=line)
 
 
-def _rows(path: Path):
-    """(line, row): headerless CSV rows as lists, or JSONL objects as dicts.
+FIELDS = ("question", "A", "B", "C", "D", "answer")
 
-    TODO(spine): move to records.read_rows once it is on main and reads headerless CSV."""
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            if path.suffix.lower() in (".jsonl", ".ndjson"):
-                for n, raw in enumerate(f, 1):
-                    if not raw.strip():
-                        continue
-                    try:
-                        obj = json.loads(raw)
-                    except json.JSONDecodeError as e:
-                        raise LughaError(f"bad JSON: {e.msg}", path=path, line=n) from None
-                    if not isinstance(obj, dict):
-                        raise LughaError(f"JSON {type(obj).__name__}, not an object", path=path, line=n)
-                    for col in ("question", "A", "B", "C", "D", "answer"):
-                        if col not in obj:
-                            raise LughaError(f"missing field {col!r}", path=path, line=n)
-                    yield n, obj
-                return
-            reader = csv.reader(f)
-            for row in reader:
-                if row and any(c.strip() for c in row):
-                    yield reader.line_num, row
-    except UnicodeDecodeError as e:
-        raise LughaError(f"not UTF-8 text (invalid byte at offset {e.start})", path=path) from None
-    except csv.Error as e:
-        raise LughaError(f"bad CSV: {e}", path=path) from None
+
+def _rows(path: Path):
+    """(line, row dict): headerless CSV rows (MMLU's layout) or JSONL objects with the same fields."""
+    from lugha.records import read_rows
+
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return read_rows(path, required=FIELDS, kind="jsonl")
+    return read_rows(path, kind="csv", fieldnames=FIELDS)
 
 
 def read_items(path: str | Path) -> list[Item]:
@@ -117,15 +97,8 @@ def read_items(path: str | Path) -> list[Item]:
         raise LughaError("no such file", path=path)
     items: list[Item] = []
     for line, row in _rows(p):
-        if isinstance(row, dict):
-            q, choices, ans = row["question"], [row[k] for k in LETTERS], row["answer"]
-            rid = str(row["id"]) if row.get("id") is not None else str(len(items) + 1)
-        else:
-            if len(row) != 6:
-                raise LughaError(f"expected 6 fields (question, A, B, C, D, answer), got {len(row)}",
-                                 path=p, line=line)
-            q, *choices, ans = row
-            rid = str(len(items) + 1)
+        q, choices, ans = row["question"], [row[k] for k in LETTERS], row["answer"]
+        rid = str(row["id"]) if row.get("id") is not None else str(len(items) + 1)
         if not isinstance(q, str) or not all(isinstance(c, str) for c in choices):
             raise LughaError("question and choices must be text", path=p, line=line)
         items.append(Item(rid, q, [str(c) for c in choices], _answer_index(ans, p, line), line))
@@ -238,8 +211,6 @@ def evaluate_mcq(model, files: list[str | Path], shots: int = 0, dev: list[str |
     """Score every file with ``model`` (lugha.models interface). With ``shots`` k > 0 the first k
     questions of the matching dev file (same subject and language: from ``dev``, else the file's
     ``_dev`` sibling) precede each question. Returns the JSON-ready result."""
-    from lugha.records import sha256_file
-
     mfiles = [load_file(f, subject, lang) for f in files]
     dev_files = [load_file(f, subject) for f in (dev or [])]
     used_dev: dict[str, str] = {}
@@ -309,16 +280,14 @@ def evaluate_mcq(model, files: list[str | Path], shots: int = 0, dev: list[str |
             subjects = entry["subjects"]
             entry["reported"] = match_reported(reported, name, code, subjects[0]) if len(subjects) == 1 else None
     msig = model.signature()
-    sig = base_signature(
-        task="mcq", model=model.spec, **msig, template=TEMPLATE, shots=shots,
-        inputs_sha256={str(f.path): sha256_file(f.path) for f in mfiles},
-        dev_sha256={v: sha256_file(v) for v in sorted(set(used_dev.values()))} or None,
-        subject=subject, lang=lang, bootstrap=n_boot, seed=seed,
-    )
+    dev_used = sorted(set(used_dev.values()))
+    sig = Signature.build("mcq", [f.path for f in mfiles] + [Path(v) for v in dev_used], model_info=msig, params={
+        "model_spec": model.spec, "template": TEMPLATE, "shots": shots, "dev": dev_used or None,
+        "subject": subject, "lang": lang, "bootstrap": n_boot, "seed": seed})
     n_items = sum(f["n"] for f in per_file)
     return {"kind": "mcq", "model": model.spec, "size_bytes": msig.get("size_bytes"), "n_params": msig.get("n_params"),
             "shots": shots, "files": per_file, "languages": langs, "dev_files": used_dev,
-            "questions_per_second": n_items / t_total if t_total > 0 else None, "signature": sig}
+            "questions_per_second": n_items / t_total if t_total > 0 else None, "signature": sig.to_dict()}
 
 
 def _dev_sibling(path: Path) -> Path | None:
@@ -342,7 +311,9 @@ def reported_from_table(path: str | Path, source: str | None = None, split: str 
     from lugha.langs import resolve
 
     out = []
-    for line, row in _table_rows(Path(path)):
+    from lugha.records import read_rows
+
+    for line, row in read_rows(path, kind="csv"):
         keys = list(row)
         head = _TABLE_HEAD.match(row[keys[0]] or "")
         if not head:
@@ -360,19 +331,6 @@ def reported_from_table(path: str | Path, source: str | None = None, split: str 
                         "task": task, "value": value / 100 if value > 1 else value,
                         "split": split, "source": source or f"{Path(path).name}:{line}"})
     return out
-
-
-def _table_rows(path: Path):
-    """(line, dict) rows of a CSV with a header. TODO(spine): records.read_rows once on main."""
-    if not path.is_file():
-        raise LughaError("no such file", path=path)
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f)
-            for row in reader:
-                yield reader.line_num, row
-    except UnicodeDecodeError:
-        raise LughaError("not UTF-8 text", path=path) from None
 
 
 def read_reported_any(path: str | Path) -> list[dict]:
@@ -427,20 +385,15 @@ def prediction_rows(result: dict) -> list[dict]:
 
 def write_predictions(result: dict, path: str | Path) -> Path:
     """Per-item predictions as Parquet (``.parquet``) or JSONL (anything else)."""
-    from lugha.report import write_text_atomic
+    from lugha.records import write_parquet, write_text
 
     rows = prediction_rows(result)
     p = Path(path)
     if p.suffix.lower() == ".parquet":
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(f".{p.name}.tmp")
-        pq.write_table(pa.Table.from_pylist(rows), tmp)
-        tmp.replace(p)
-        return p
-    return write_text_atomic(p, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        return write_parquet(p, pa.Table.from_pylist(rows))
+    return write_text(p, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
 def _pct(v) -> str:
@@ -474,31 +427,29 @@ HEADERS = ["lang", "subject", "n", "acc %", "95% CI (Wilson)", "chance %", "gap 
            "reported %"]
 
 
-def render_markdown(result: dict) -> str:
-    from lugha.evaluate.compare import compact_signature
-    from lugha.report import md_table
+def report(result: dict):
+    """The result as a report-kit Report (Markdown and HTML from one structure)."""
+    from lugha import report as kit
+    from lugha.report import Chart, Code, Paragraph, Report, Table
 
-    lines = [f"# Multiple-choice accuracy: {result['model']}", "",
-             f"{result['shots']}-shot, lm-evaluation-harness's MMLU prompt; accuracy by the highest summed "
-             "log-likelihood of ' A'..' D'. Gap to English: the same items in English, paired, with a "
-             "percentile bootstrap interval over items.", "",
-             md_table(HEADERS, table_rows(result)), "", f"`{compact_signature(result['signature'])}`", ""]
-    return "\n".join(lines)
+    labels = [f"{f['lang']} {f['subject']}" for f in result["files"]]
+    blocks = [
+        Paragraph([f"{result['shots']}-shot, lm-evaluation-harness's MMLU prompt; accuracy by the highest summed "
+                   "log-likelihood of ", Code("' A'..' D'"), f"; chance is {_pct(1 / len(LETTERS))}%. The gap to "
+                   "English pairs the same items in English, with a percentile bootstrap interval over items."]),
+        Table(HEADERS, table_rows(result)),
+        Chart(kit.bar_chart(labels, [f["accuracy"] for f in result["files"]], title="accuracy (95% Wilson interval)",
+                            xlabel="accuracy", errors=[tuple(f["ci95"]) for f in result["files"]], fmt="{:.2f}")),
+    ]
+    if any(f.get("reported") for f in result["files"]):
+        blocks.append(Paragraph("Reported figures are the source's own (see their split): a different split or "
+                                "prompt makes them a reference, not a replication.", cls="muted"))
+    return Report(f"Multiple-choice accuracy: {result['model']}", blocks=blocks, signature=result["signature"])
+
+
+def render_markdown(result: dict) -> str:
+    return report(result).markdown()
 
 
 def render_html(result: dict) -> str:
-    from markupsafe import escape
-
-    from lugha.report import bar_chart, page
-
-    rows = table_rows(result)
-    head = "".join(f"<th>{escape(h)}</th>" for h in HEADERS)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-    labels = [f"{f['lang']} {f['subject']}" for f in result["files"]]
-    chart = bar_chart(labels, [f["accuracy"] for f in result["files"]], title="accuracy (95% Wilson interval)",
-                      xlabel="accuracy", errors=[tuple(f["ci95"]) for f in result["files"]], fmt="{:.2f}")
-    html = (f"<p>{escape(result['shots'])}-shot, lm-evaluation-harness's MMLU prompt; chance is "
-            f"{escape(_pct(1 / len(LETTERS)))}%. The gap to English pairs the same items, with a percentile "
-            f"bootstrap interval over items.</p><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-            f"{chart}")
-    return page(f"Multiple-choice accuracy: {result['model']}", html, signature=result["signature"])
+    return report(result).html()

@@ -16,24 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from lugha.errors import LughaError
-from lugha.report import base_signature
+from lugha.records import read_lines
+from lugha.signature import Signature
 
 METRICS = ("chrf++", "bleu", "bpb", "lpr", "wpr", "acc", "acc_norm")
-
-
-def _read_lines(path: str | Path) -> list[str]:
-    p = Path(path)
-    if not p.is_file():
-        raise LughaError("no such file", path=path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        line = p.read_bytes()[: e.start].count(b"\n") + 1
-        raise LughaError(f"invalid UTF-8 at byte {e.start}: the file is not UTF-8 text", path=path, line=line) from None
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [ln.rstrip("\r") for ln in lines]
 
 
 def score_mt(hyp: str | Path, ref: str | Path, lang: str | None = None, model: str = "") -> dict:
@@ -41,9 +27,8 @@ def score_mt(hyp: str | Path, ref: str | Path, lang: str | None = None, model: s
     from sacrebleu.metrics import BLEU, CHRF
 
     from lugha.evaluate.texts import language_of
-    from lugha.records import sha256_file
 
-    hyps, refs = _read_lines(hyp), _read_lines(ref)
+    hyps, refs = read_lines(hyp), read_lines(ref)
     if not hyps:
         raise LughaError("hypothesis file is empty", path=hyp)
     if len(hyps) != len(refs):
@@ -59,8 +44,8 @@ def score_mt(hyp: str | Path, ref: str | Path, lang: str | None = None, model: s
         "kind": "mt", "model": model or str(hyp), "lang": code, "segments": len(hyps),
         "chrf++": round(c.score, 2), "bleu": round(b.score, 2),
         "chrf_signature": str(chrf.get_signature()), "bleu_signature": str(bleu.get_signature()),
-        "signature": base_signature(task="mt", sacrebleu=sacrebleu.__version__,
-                                    hyp_sha256=sha256_file(hyp), ref_sha256=sha256_file(ref), lang=code),
+        "signature": Signature.build("mt", [hyp, ref], params={"lang": code, "hyp": str(hyp), "ref": str(ref)},
+                                     backends={"sacrebleu": sacrebleu.__version__}).to_dict(),
     }
 
 

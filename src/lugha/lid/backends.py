@@ -7,15 +7,15 @@ fasttext-predict. Scores are mapped to 0..1 per backend (see each class).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Protocol
 
 from lugha.langs import UNDETERMINED, to_iso3
+from lugha.records import sha256_file
+from lugha.signature import package_version
 
 _LETTER = re.compile(r"[^\W\d_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -69,13 +69,6 @@ def _last_space(text: str, lo: int, hi: int) -> int:
     return -1
 
 
-def _pkg_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
-
-
 @lru_cache(maxsize=4096)
 def iso(label: str) -> str:
     """A backend label ('sw', 'swa', 'ti', 'tir_Ethi', 'un', 'xx-Qaai') -> ISO 639-3.
@@ -117,7 +110,7 @@ class Cld2Backend:
         self.labels = frozenset(i for i in (iso(c) for c in codes) if i != UNDETERMINED)
 
     def version(self) -> str:
-        return _pkg_version("pycld2")
+        return package_version("pycld2")
 
     def _one(self, text: str, candidates):
         try:
@@ -156,7 +149,7 @@ class HeliportBackend:
         self.labels = frozenset(i for i in (iso(c) for c in raw) if i != UNDETERMINED)
 
     def version(self) -> str:
-        return _pkg_version("heliport")
+        return package_version("heliport")
 
     def predict(self, texts, candidates=None):
         out = []
@@ -181,6 +174,12 @@ class HeliportBackend:
                     break
             out.append(best)
         return out
+
+
+# py3langid's DFA: its state after a byte is a function of the last DFA_DEPTH bytes (the depth of
+# its deepest state, measured by breadth-first search from the start state; tests/lid checks it).
+DFA_DEPTH = 6
+_SEGMENT = 64  # bytes per segment of the lockstep walk
 
 
 class LangidBackend:
@@ -214,7 +213,7 @@ class LangidBackend:
         self._alias = list(self._id._alias_pairs)
 
     def version(self) -> str:
-        return _pkg_version("py3langid")
+        return package_version("py3langid")
 
     def _restrict(self, candidates):
         if candidates == self._restricted:
@@ -231,32 +230,41 @@ class LangidBackend:
         return self._id._encode(text)
 
     def _features(self, encoded: list[bytes]):
-        """(doc index, feature id) for every DFA output, all texts walked in lockstep.
+        """(doc index, feature id) for every DFA output, as py3langid's own walk finds them.
 
-        The texts are laid end to end in one uint8 buffer (ragged, not padded to the longest), so
-        memory is one byte per input byte plus the features found, whatever the mix of lengths."""
+        py3langid's tokenizer is an Aho-Corasick automaton: its state after a byte depends only on
+        the last DFA_DEPTH bytes (its longest pattern; tested). So every text is cut into segments
+        of _SEGMENT bytes, each walked from the start state over the DFA_DEPTH bytes before it
+        (outputs there dropped), and all segments of all texts are walked in lockstep: _SEGMENT +
+        DFA_DEPTH array steps per batch whatever the texts' lengths, on one byte per input byte."""
         np = self._np
         n = len(encoded)
         lens = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=n)
-        width = int(lens.max()) if n else 0
-        buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        buf = np.frombuffer(b"".join(encoded) + b"\0", dtype=np.uint8)
         offsets = np.zeros(n, dtype=np.int64)
         if n > 1:
             np.cumsum(lens[:-1], out=offsets[1:])
-        state = np.zeros(n, dtype=np.int64)
+        nseg = (lens + _SEGMENT - 1) // _SEGMENT
+        total = int(nseg.sum())
+        if not total:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), lens
+        seg_doc = np.repeat(np.arange(n), nseg)
+        first = np.cumsum(nseg) - nseg
+        seg_start = offsets[seg_doc] + (np.arange(total) - first[seg_doc]) * _SEGMENT
+        seg_end = np.minimum(seg_start + _SEGMENT, (offsets + lens)[seg_doc])
+        pos = np.maximum(seg_start - DFA_DEPTH, offsets[seg_doc])
+        last = len(buf) - 1
+        state = np.zeros(total, dtype=np.int64)
         docs, feats = [], []
-        alive = np.arange(n)
-        for p in range(width):
-            alive = alive[lens[alive] > p]
-            if not len(alive):
-                break
-            st = self._nm[self._rowbase[state[alive]] + buf[offsets[alive] + p]]
-            state[alive] = st
-            f = self._out[st]
-            hit = f >= 0
+        for _ in range(_SEGMENT + DFA_DEPTH):
+            # past its segment's end a walk reads junk, but nothing it finds there is kept
+            state = self._nm[self._rowbase[state] + buf[np.minimum(pos, last)]]
+            f = self._out[state]
+            hit = (f >= 0) & (pos >= seg_start) & (pos < seg_end)
             if hit.any():
-                docs.append(alive[hit])
+                docs.append(seg_doc[hit])
                 feats.append(f[hit])
+            pos += 1
         if not docs:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), lens
         return np.concatenate(docs), np.concatenate(feats), lens
@@ -269,16 +277,14 @@ class LangidBackend:
         n, k = len(texts), len(self._classes)
         out = np.zeros((n, k), dtype=np.float32)
         if len(docs):
-            key = docs * self._ptc.shape[0] + feats
-            uniq, counts = np.unique(key, return_counts=True)
-            d = uniq // self._ptc.shape[0]
-            f = uniq % self._ptc.shape[0]
             from scipy.sparse import csr_matrix  # a datasketch dependency
 
-            w = csr_matrix((np.log1p(counts.astype(np.float32)), (d, f)), shape=(n, self._ptc.shape[0]))
+            # duplicates (a feature seen several times in a text) are summed by the conversion
+            w = csr_matrix((np.ones(len(docs), dtype=np.float32), (docs, feats)), shape=(n, self._ptc.shape[0]))
+            w.sum_duplicates()
+            np.log1p(w.data, out=w.data)
             out = np.asarray(w @ self._ptc, dtype=np.float32)
-            has = np.zeros(n, dtype=bool)
-            has[d] = True
+            has = np.diff(w.indptr) > 0
         else:
             has = np.zeros(n, dtype=bool)
         out[has] += self._pc
@@ -323,7 +329,7 @@ class FastTextBackend:
         # fasttext-predict has no label list: asking for every label on any text returns them all
         raw, _ = self._m.predict("a", k=-1)
         self.labels = frozenset(i for i in (iso(c) for c in raw) if i != UNDETERMINED)
-        self._sha = sha256_of(self.path)
+        self._sha = sha256_file(self.path)
 
     def version(self) -> str:
         return f"fasttext-{self._sha[:12]}"
@@ -341,15 +347,6 @@ class FastTextBackend:
                     break
             out.append(best)
         return out
-
-
-@lru_cache(maxsize=16)
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 BUNDLED = ("pycld2", "heliport", "py3langid")

@@ -181,7 +181,7 @@ def register(app: typer.Typer) -> None:
 
         from lugha.lid.report import curve_html
         from lugha.lid.train import learning_curve
-        from lugha.report import base_signature, write_json, write_text_atomic
+        from lugha.records import write_json, write_text
 
         try:
             steps = tuple(int(s) for s in sizes.split(",") if s.strip())
@@ -190,12 +190,6 @@ def register(app: typer.Typer) -> None:
         if not steps or min(steps) < 1:
             raise LughaError(f"--sizes must be positive integers, got {sizes!r}")
         c = learning_curve(data, steps, dev_fraction=dev_fraction, test=test)
-        from lugha.records import sha256_file
-
-        sig = base_signature(inputs={str(p): sha256_file(p) for p in [*data, *(test or [])] if p.is_file()},
-                             params={"sizes": list(steps), "dev_fraction": None if test else dev_fraction},
-                             backend="lugha-nb")
-        c["signature"] = sig
         t = Table(title=f"F1 per language vs paragraphs per language (held out: {c['held_out']:,}, {c['held_out_source']})")
         t.add_column("paragraphs", justify="right")
         for lang in c["languages"]:
@@ -205,7 +199,7 @@ def register(app: typer.Typer) -> None:
             t.add_row(str(p["paragraphs_per_language"]), *(f"{p['f1'].get(lang, 0.0):.3f}" for lang in c["languages"]),
                       f"{p['macro_f1']:.3f}")
         out_console.print(t)
-        write_text_atomic(html_out, curve_html(c, sig))
+        write_text(html_out, curve_html(c, c["signature"]))
         out_console.print(f"HTML: {html_out}", highlight=False)
         if json_out:
             write_json(json_out, c)

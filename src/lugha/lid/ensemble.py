@@ -31,6 +31,7 @@ from pathlib import Path
 
 from lugha.langs import UNDETERMINED, Lang, canonical, expected_scripts, macrolanguage_of, resolve, same_language
 from lugha.lid.backends import BUNDLED, LID_MAX_CHARS, FastTextBackend, lid_sample, load_backend
+from lugha.lid.naive_bayes import load_model_backend as nb_backend
 
 
 @dataclass
@@ -50,18 +51,15 @@ def _bundled(name: str):
     return _BACKEND_CACHE[name]
 
 
+def preload_bundled() -> None:
+    """Load every bundled backend into this process's cache (see lugha.lid.preload)."""
+    for name in BUNDLED:
+        _bundled(name)
+
+
 def load_model_backend(path: str | Path):
-    """A user model file: a model made by `lugha lid train` when lugha.lid.train recognises it,
-    else a fastText file (GlotLID, OpenLID)."""
-    try:
-        from lugha.lid import train as _train  # written with `lugha lid train`
-    except ImportError:
-        _train = None
-    if _train is not None and hasattr(_train, "load_model_backend"):
-        b = _train.load_model_backend(path)
-        if b is not None:
-            return b
-    return FastTextBackend(path)
+    """A user model file: a model made by `lugha lid train`, else a fastText file (GlotLID, OpenLID)."""
+    return nb_backend(path) or FastTextBackend(path)
 
 
 class Identifier:

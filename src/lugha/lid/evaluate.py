@@ -18,6 +18,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from lugha.langs import UNDETERMINED, canonical, same_language
+from lugha.lid.ensemble import Identifier
+from lugha.lid.labeled import read_labeled
+from lugha.records import hash_inputs, sha256_file
+from lugha.signature import Signature
 
 
 def _align(gold: str, pred: str) -> str:
@@ -81,11 +85,6 @@ def confusion_words(c: dict) -> str:
 def evaluate(labeled: list[str | Path], lid_model: str | Path | None = None, langs: list[str] | None = None,
              backends: list[str] | None = None, progress=None) -> dict:
     """Score every backend and the ensemble on labelled files. Returns the `--json` document."""
-    from lugha.records import sha256_file
-    from lugha.lid.ensemble import Identifier
-    from lugha.lid.labeled import read_labeled
-    from lugha.report import base_signature
-
     items = read_labeled(labeled)
     ident = Identifier(candidates=langs, lid_model=lid_model, backends=backends)
     gold = [it.lang for it in items]
@@ -107,9 +106,8 @@ def evaluate(labeled: list[str | Path], lid_model: str | Path | None = None, lan
         "candidates": sorted(ident.candidates) if ident.candidates else None,
         "backends": out_backends,
         "ensemble": ensemble,
-        "signature": base_signature(
-            inputs={f: sha256_file(f) for f in files},
-            lid=ident.signature(),
-            langs=",".join(sorted(ident.candidates)) if ident.candidates else None,
-            model=sha256_file(lid_model) if lid_model else None),
+        "signature": Signature.build(
+            "lid-eval", hash_inputs(files), backends={"lid": ident.signature()},
+            params={"langs": ",".join(sorted(ident.candidates)) if ident.candidates else None},
+            model=sha256_file(lid_model) if lid_model else None).to_dict(),
     }

@@ -11,13 +11,12 @@ Errors are one line naming file and line: unknown code, empty text, missing colu
 
 from __future__ import annotations
 
-import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from lugha.errors import LughaError
 from lugha.langs import resolve
+from lugha.records import read_lines, read_rows
 
 TABLE_SUFFIXES = (".tsv", ".csv", ".jsonl")
 
@@ -38,48 +37,9 @@ def _code(tag: str, path: Path, line: int) -> str:
 
 
 def _read_table(path: Path) -> list[LabeledText]:
-    out: list[LabeledText] = []
-    if path.suffix.lower() == ".jsonl":
-        with open(path, encoding="utf-8") as f:
-            for n, raw in enumerate(f, 1):
-                if not raw.strip():
-                    continue
-                try:
-                    obj = json.loads(raw)
-                except json.JSONDecodeError as e:
-                    raise LughaError(f"invalid JSON: {e.msg}", path=path, line=n) from None
-                if not isinstance(obj, dict):
-                    raise LughaError("expected a JSON object with 'lang' and 'text'", path=path, line=n)
-                for col in ("lang", "text"):
-                    if col not in obj:
-                        raise LughaError(f"missing column {col!r}", path=path, line=n)
-                out.append(_row(str(obj["lang"]), obj["text"], path, n))
-        return out
-    delim = "\t" if path.suffix.lower() == ".tsv" else ","
-    with open(path, encoding="utf-8", newline="") as f:
-        # TSV has no quoting (IANA text/tab-separated-values): a text may start with a quote mark.
-        # CSV is RFC 4180 quoted; skipinitialspace accepts 'lang, text' and 'zul, Bonke' by hand.
-        if delim == "\t":
-            reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        else:
-            reader = csv.reader(f, delimiter=",", skipinitialspace=True)
-        header = next(reader, None)
-        if header is None:
-            raise LughaError("empty file: expected a header with 'lang' and 'text' columns", path=path, line=1)
-        cols = [h.strip().lower() for h in header]
-        for col in ("lang", "text"):
-            if col not in cols:
-                raise LughaError(f"missing column {col!r} (header has: {', '.join(cols) or 'nothing'})",
-                                 path=path, line=1)
-        li, ti = cols.index("lang"), cols.index("text")
-        for row in reader:
-            n = reader.line_num
-            if not row or all(not c.strip() for c in row):
-                continue
-            if len(row) <= max(li, ti):
-                raise LughaError(f"row has {len(row)} fields, expected at least {max(li, ti) + 1}", path=path, line=n)
-            out.append(_row(row[li], row[ti], path, n))
-    return out
+    # lugha.records.read_rows: TSV unquoted, CSV RFC 4180, JSONL objects; bad rows name their line
+    return [_row(str(row["lang"]), row["text"], path, n)
+            for n, row in read_rows(path, required=("lang", "text"), lower_header=True)]
 
 
 def _row(tag: str, text, path: Path, n: int) -> LabeledText:
@@ -94,10 +54,9 @@ def _row(tag: str, text, path: Path, n: int) -> LabeledText:
 def _read_language_file(path: Path) -> list[LabeledText]:
     code = _code(path.name.split(".")[0], path, 1)
     out = []
-    with open(path, encoding="utf-8") as f:
-        for n, raw in enumerate(f, 1):
-            if raw.strip():
-                out.append(LabeledText(code, raw.strip(), str(path), n))
+    for n, raw in enumerate(read_lines(path), 1):
+        if raw.strip():
+            out.append(LabeledText(code, raw.strip(), str(path), n))
     return out
 
 

@@ -27,7 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from lugha.errors import LughaError
+from lugha.langs import UNDETERMINED
 from lugha.lid.normalize import padded_codes
+from lugha.records import sha256_file
 
 FORMAT = "lugha-lid-nb/1"
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier (2**64 / golden ratio)
@@ -207,3 +210,44 @@ def is_nb_model(path: str | Path) -> bool:
             return "meta.npy" in zf.namelist() and "log_prob.npy" in zf.namelist()
     except (OSError, zipfile.BadZipFile):
         return False
+
+
+# ---- as an ensemble backend ------------------------------------------------------------------
+
+class NaiveBayesBackend:
+    """A `lugha lid train` model as an ensemble backend. Score = the model's softmax probability
+    (temperature fitted on its dev set); with candidates, the probability renormalised over them."""
+
+    def __init__(self, path: str | Path, name: str = "model"):
+        self.path = Path(path)
+        self.name = name
+        self.model = NaiveBayesLID.load(self.path)
+        self.labels = frozenset(self.model.langs)
+        self._sha = sha256_file(self.path)
+
+    def version(self) -> str:
+        return f"lugha-nb-{self._sha[:12]}"
+
+    def sha256(self) -> str:
+        return self._sha
+
+    def predict(self, texts, candidates=None):
+        if candidates is None:
+            return self.model.predict(list(texts))
+        cols = [k for k, lang in enumerate(self.model.langs) if lang in candidates]
+        if not cols:
+            return [(UNDETERMINED, 0.0)] * len(texts)
+        p, letters = self.model.probabilities(list(texts))
+        p = p[:, cols]
+        p = p / p.sum(axis=1, keepdims=True)
+        best = p.argmax(axis=1)
+        return [(self.model.langs[cols[b]], float(p[i, b])) if ok else (UNDETERMINED, 0.0)
+                for i, (ok, b) in enumerate(zip(letters.tolist(), best.tolist()))]
+
+
+def load_model_backend(path: str | Path):
+    """A NaiveBayesBackend for a model made by `lugha lid train`, else None (the ensemble then tries fastText)."""
+    p = Path(path)
+    if not p.is_file():
+        raise LughaError("language-ID model file not found", path=p)
+    return NaiveBayesBackend(p) if is_nb_model(p) else None

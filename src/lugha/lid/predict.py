@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from lugha.errors import LughaError
-from lugha.records import Record, iter_inputs
+from lugha.records import (Record, atomic_open, expand_inputs, hash_inputs, iter_inputs, sha256_file, write_json,
+                           write_parquet)
+from lugha.signature import Signature
 
 BATCH = 1024
 
@@ -57,13 +59,9 @@ def predict_rows(inputs: list[str | Path], lid_model: str | Path | None = None, 
 
 
 def _signature(inputs, ident, langs, lid_model) -> dict:
-    from lugha.records import sha256_file
-    from lugha.records import expand_inputs
-    from lugha.report import base_signature
-
-    return base_signature(inputs={str(p): sha256_file(p) for p in expand_inputs(inputs)},
-                          lid=ident.signature(), langs=",".join(sorted(ident.candidates)) if langs else None,
-                          model=sha256_file(lid_model) if lid_model else None)
+    return Signature.build("lid-predict", hash_inputs(expand_inputs(inputs)), backends={"lid": ident.signature()},
+                           params={"langs": ",".join(sorted(ident.candidates)) if langs else None},
+                           model=sha256_file(lid_model) if lid_model else None).to_dict()
 
 
 def predict_files(inputs: list[str | Path], out: str | Path | None, lid_model: str | Path | None = None,
@@ -83,7 +81,6 @@ def predict_files(inputs: list[str | Path], out: str | Path | None, lid_model: s
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".parquet":
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         table_rows = list(rows)
         names = summary.backends
@@ -96,17 +93,13 @@ def predict_files(inputs: list[str | Path], out: str | Path | None, lid_model: s
         table = pa.table(cols)
         # the signature travels inside the file too (schema metadata), for a Parquet-only consumer
         table = table.replace_schema_metadata({b"lugha.signature": json.dumps(summary.signature).encode()})
-        pq.write_table(table, out)
+        write_parquet(out, table, compression="snappy", fsync=False)
     elif out.suffix in (".jsonl", ".json", ".ndjson"):
-        tmp = out.with_name(out.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
+        with atomic_open(out) as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        tmp.replace(out)
     else:
         raise LughaError("--out must end in .jsonl or .parquet", path=out)
-    from lugha.report import write_json
-
     write_json(summary_path(out), {"documents": summary.documents, "languages": dict(summary.languages.most_common()),
                                    "unreadable": len(summary.unreadable),
                                    "unreadable_examples": summary.unreadable[:100], "backends": summary.backends,

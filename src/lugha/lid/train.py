@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lugha.errors import LughaError
-from lugha.langs import UNDETERMINED
-from lugha.records import sha256_file
+from lugha.lid.evaluate import metrics
 from lugha.lid.labeled import LabeledText, read_labeled
-from lugha.lid.naive_bayes import NaiveBayesLID, is_nb_model
+from lugha.lid.naive_bayes import NaiveBayesLID
+from lugha.records import hash_inputs, sha256_file, write_json
+from lugha.signature import Signature
 
 
 def split_dev(items: list[LabeledText], dev_fraction: float, seed: int = 0
@@ -60,8 +61,6 @@ class TrainResult:
 
 def train_model(data: list[str | Path], out: str | Path, dev_fraction: float = 0.1, bits: int = 16,
                 max_n: int = 5, alpha: float = 0.5, seed: int = 0) -> TrainResult:
-    from lugha.lid.evaluate import metrics
-    from lugha.report import base_signature, write_json
 
     items = read_labeled(data)
     langs = sorted({it.lang for it in items})
@@ -92,11 +91,10 @@ def train_model(data: list[str | Path], out: str | Path, dev_fraction: float = 0
         "languages": langs,
         "counts": counts,
         "dev": dev_scores,
-        "signature": base_signature(
-            inputs={p: sha256_file(p) for p in inputs},
+        "signature": Signature.build(
+            "lid-train", hash_inputs(inputs), backends={"model": "lugha-nb"}, model=sha256_file(model_path),
             params={"dev_fraction": dev_fraction, "bits": bits, "max_n": max_n, "alpha": alpha, "seed": seed,
-                    "temperature": model.temperature},
-            backend="lugha-nb"),
+                    "temperature": model.temperature}).to_dict(),
     }
     write_json(report_path, report)
     return TrainResult(model_path, report_path, report)
@@ -108,8 +106,6 @@ def learning_curve(data: list[str | Path], sizes: tuple[int, ...] = (25, 50, 100
     """Per-language F1 as the training set grows: the first k shuffled training paragraphs of every
     language for each k in `sizes` (then all of them), scored on a fixed held-out set (the dev split,
     or `test` when given, e.g. news text while training on UDHR)."""
-    from lugha.lid.evaluate import metrics
-
     items = read_labeled(data)
     if test:
         train, held = split_dev(items, 0.0, seed)[0], read_labeled(test)
@@ -133,44 +129,10 @@ def learning_curve(data: list[str | Path], sizes: tuple[int, ...] = (25, 50, 100
                        "train_paragraphs": {lang: min(k, len(v)) for lang, v in by_lang.items()},
                        "f1": {lang: row["f1"] for lang, row in m["per_language"].items()},
                        "macro_f1": m["macro_f1"]})
+    sources = sorted({t.source for t in items} | {t.source for t in held})
+    sig = Signature.build("lid-curve", hash_inputs(sources), backends={"model": "lugha-nb"}, params={
+        "sizes": list(sizes), "dev_fraction": None if test else dev_fraction, "bits": bits, "max_n": max_n,
+        "seed": seed})
     return {"languages": sorted(set(gold)), "held_out": len(held),
-            "held_out_source": "test" if test else f"dev split ({dev_fraction:.0%})", "points": points}
-
-
-class NaiveBayesBackend:
-    """A `lugha lid train` model as an ensemble backend. Score = the model's softmax probability
-    (temperature fitted on its dev set); with candidates, the probability renormalised over them."""
-
-    def __init__(self, path: str | Path, name: str = "model"):
-        self.path = Path(path)
-        self.name = name
-        self.model = NaiveBayesLID.load(self.path)
-        self.labels = frozenset(self.model.langs)
-        self._sha = sha256_file(self.path)
-
-    def version(self) -> str:
-        return f"lugha-nb-{self._sha[:12]}"
-
-    def sha256(self) -> str:
-        return self._sha
-
-    def predict(self, texts, candidates=None):
-        if candidates is None:
-            return self.model.predict(list(texts))
-        cols = [k for k, lang in enumerate(self.model.langs) if lang in candidates]
-        if not cols:
-            return [(UNDETERMINED, 0.0)] * len(texts)
-        p, letters = self.model.probabilities(list(texts))
-        p = p[:, cols]
-        p = p / p.sum(axis=1, keepdims=True)
-        best = p.argmax(axis=1)
-        return [(self.model.langs[cols[b]], float(p[i, b])) if ok else (UNDETERMINED, 0.0)
-                for i, (ok, b) in enumerate(zip(letters.tolist(), best.tolist()))]
-
-
-def load_model_backend(path: str | Path):
-    """The ensemble's hook: a NaiveBayesBackend for a model made by `lugha lid train`, else None."""
-    p = Path(path)
-    if not p.is_file():
-        raise LughaError("language-ID model file not found", path=p)
-    return NaiveBayesBackend(p) if is_nb_model(p) else None
+            "held_out_source": "test" if test else f"dev split ({dev_fraction:.0%})", "points": points,
+            "signature": sig.to_dict()}

@@ -109,13 +109,16 @@ class KneserNeyLM:
             lp -= len(ch.encode("utf-8")) * math.log(256)
         return lp
 
+    def char_logprobs(self, text: str) -> list[float]:
+        """Natural-log probability of each character of ``text`` given the ones before it."""
+        n = self.order
+        s = BOS * (n - 1) + text
+        return [self.char_logprob(s[i:i + n - 1], ch) for i, ch in enumerate(text)]
+
     def text_logprob(self, text: str, include_eos: bool = False) -> float:
         n = self.order
         s = BOS * (n - 1) + text
-        total = 0.0
-        for i, ch in enumerate(text):
-            pos = i + n - 1
-            total += self.char_logprob(s[pos - (n - 1):pos], ch)
+        total = sum(self.char_logprobs(text))
         if include_eos:
             total += math.log(self.prob(s[len(s) - (n - 1):] if n > 1 else "", EOS))
         return total

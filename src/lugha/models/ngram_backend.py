@@ -23,6 +23,18 @@ class NgramModel:
         # The n-gram's context is its order; context/stride do not apply.
         return [(self.lm.text_logprob(t), len(t.encode("utf-8"))) for t in texts]
 
+    def loglik_split(self, texts: list[str], starts: list[int] | None, context: int | None = None,
+                     stride: int | None = None) -> tuple[list[tuple[float, int]], list[tuple[float, int]] | None]:
+        """(whole text, part from character ``starts[i]`` on): the part is exactly
+        log P(text[start:] | text[:start]), the characters after the split given all before."""
+        full, part = [], []
+        for i, t in enumerate(texts):
+            chars = self.lm.char_logprobs(t)
+            full.append((sum(chars), len(t.encode("utf-8"))))
+            if starts is not None:
+                part.append((sum(chars[starts[i]:]), len(t[starts[i]:].encode("utf-8"))))
+        return full, (part if starts is not None else None)
+
     def generate(self, prompts: list[str], max_new_tokens: int = 64, temperature: float = 0.0,
                  seed: int = 0) -> list[str]:
         """Characters, one at a time (max_new_tokens counts characters); stops at EOS."""

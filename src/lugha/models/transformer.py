@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from lugha.errors import LughaError
-from lugha.models.base import hash_files
+from lugha.records import sha256_files
 
 
 def rolling_windows(tokens: list[int], prefix: int, context: int, stride: int):
@@ -95,6 +95,16 @@ class TransformerModel:
 
     def loglik(self, texts: list[str], context: int | None = None, stride: int | None = None,
                batch_tokens: int | None = None, progress=None) -> list[tuple[float, int]]:
+        full, _ = self.loglik_split(texts, None, context, stride, batch_tokens, progress)
+        return full
+
+    def loglik_split(self, texts: list[str], starts: list[int] | None, context: int | None = None,
+                     stride: int | None = None, batch_tokens: int | None = None, progress=None
+                     ) -> tuple[list[tuple[float, int]], list[tuple[float, int]] | None]:
+        """(whole text, part from character ``starts[i]`` on) as (nats, utf8_bytes) each, from one
+        pass. The part is scored as Goldfish does (tylerachang/goldfish, eval_code/
+        flores_eval_goldfish.py): tokens of the whole text, minus the first k where k is the token
+        count of ``text[:start]`` encoded alone."""
         import torch
 
         if batch_tokens is None:
@@ -104,11 +114,15 @@ class TransformerModel:
         stride = stride or context
         if not 1 <= stride <= context:
             raise LughaError(f"--stride must be between 1 and --context ({context}), got {stride}")
-        windows = []  # (text index, inputs, targets, n_scored)
+        skip = [len(self.encode(t[:s])) if s else 0 for t, s in zip(texts, starts)] if starts is not None else None
+        windows = []  # (text index, inputs, targets, n_scored, index of the first scored token)
         for i, t in enumerate(texts):
+            first = 0
             for inp, tgt, n in rolling_windows(self.encode(t), self.prefix, context, stride):
-                windows.append((i, inp, tgt, n))
+                windows.append((i, inp, tgt, n, first))
+                first += n
         nats = [0.0] * len(texts)
+        part = [0.0] * len(texts)
         # Longest first, so batches hold windows of similar length and padding stays small.
         order = sorted(range(len(windows)), key=lambda j: -len(windows[j][1]))
         j = 0
@@ -119,20 +133,26 @@ class TransformerModel:
                 batch = [windows[k] for k in order[j: j + size]]
                 ids = torch.full((len(batch), width), self.pad, dtype=torch.long)
                 mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for r, (_, inp, _, _) in enumerate(batch):
+                for r, (_, inp, _, _, _) in enumerate(batch):
                     ids[r, : len(inp)] = torch.tensor(inp)
                     mask[r, : len(inp)] = 1
                 logits = self.model(input_ids=ids.to(self.device),
                                     attention_mask=mask.to(self.device)).logits.float()
                 logp = torch.log_softmax(logits, dim=-1)
-                for r, (ti, inp, tgt, n) in enumerate(batch):
+                for r, (ti, inp, tgt, n, first) in enumerate(batch):
                     L = len(inp)
                     tg = torch.tensor(tgt[L - n:], device=logp.device)
-                    nats[ti] += float(logp[r, L - n: L].gather(1, tg[:, None]).sum())
+                    lp = logp[r, L - n: L].gather(1, tg[:, None])[:, 0]
+                    nats[ti] += float(lp.sum())
+                    if skip is not None:
+                        part[ti] += float(lp[max(0, skip[ti] - first):].sum())
                 j += len(batch)
                 if progress:
                     progress(len(batch))
-        return [(nats[i], len(t.encode("utf-8"))) for i, t in enumerate(texts)]
+        full = [(nats[i], len(t.encode("utf-8"))) for i, t in enumerate(texts)]
+        if starts is None:
+            return full, None
+        return full, [(part[i], len(t[s:].encode("utf-8"))) for i, (t, s) in enumerate(zip(texts, starts))]
 
     # ---- choices: lm-eval's `loglikelihood` --------------------------------------------------------
 
@@ -270,7 +290,7 @@ class TransformerModel:
             "backend": f"{self.backend}:transformers-{transformers.__version__}+torch-{torch.__version__}",
             "arch": self.model.config.model_type,
             # a hub model without local files is identified by its hub commit
-            "model_sha256": hash_files(self.files) if self.files
+            "model_sha256": sha256_files(self.files) if self.files
             else f"hub:{getattr(self.model.config, '_commit_hash', None)}",
             "size_bytes": sum(p.stat().st_size for p in self.files) if self.files
             else sum(p.numel() * p.element_size() for p in self.model.parameters()),

@@ -44,7 +44,7 @@ from lugha import __version__
 from lugha.records import to_json, write_json, write_text  # noqa: F401  (re-exported for the pillars)
 from lugha.report.blocks import (  # noqa: F401  (the kit's public API)
     BulletList, Callout, Card, Cards, Chart, Code, Details, Heading, KeyValues, Muted, Paragraph, Report,
-    Sample, SignatureBlock, Status, Strong, Table, blocks_html, fmt, md_escape, md_text, signature_text,
+    Sample, SignatureBlock, Status, Strong, Table, blocks_html, code_spans, fmt, md_escape, md_text, signature_text,
     to_html, to_markdown,
 )
 from lugha.signature import format_signature

@@ -90,9 +90,18 @@ def md_text(s: Any) -> str:
     """Make untrusted text inert in Markdown running text: no raw HTML, links, images or code spans.
     (Emphasis characters are left alone: at worst they change the look, never what runs.)"""
     s = str(s).replace("\r", " ")
-    for ch in "\\`[]<>":
+    for ch in "\\`<>":
         s = s.replace(ch, "\\" + ch)
-    return s
+    # a link, image or reference needs `](`, `][` or `]:`; a lone [x] stays as it reads
+    return s.replace("](", "]\\(").replace("][", "]\\[").replace("]:", "]\\:")
+
+
+def code_spans(text: str) -> list:
+    """Answer text written with `backticks` as inline content: the quoted parts become `Code`."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unmatched backtick: leave the text as it is
+        return [str(text)]
+    return [Code(p) if i % 2 else p for i, p in enumerate(parts) if p or i % 2]
 
 
 def _bcp47(tag: str | None) -> str | None:
@@ -263,17 +272,16 @@ class Report:
 
 
 def signature_text(sig: Any) -> str:
-    """The one place a signature becomes text. A `lugha.signature.Signature` (spine) formats itself;
-    until every result carries one, a plain dict goes through the sacrebleu-style signature_string."""
+    """The one place a report turns a signature into text: `lugha.signature.format_signature`
+    (short form), which reads a `Signature` and every signature dict lugha has written. A string is
+    taken as already formatted."""
     if sig is None:
         return ""
     if isinstance(sig, str):
         return sig
-    if hasattr(sig, "format"):
-        return sig.format(short=True)
-    from lugha.report import signature_string
+    from lugha.signature import format_signature
 
-    return signature_string(dict(sig))
+    return format_signature(sig, short=True)
 
 
 def _sigs(sig: Any) -> list[str]:

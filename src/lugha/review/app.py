@@ -33,7 +33,7 @@ from lugha.errors import LughaError
 from lugha.review import results as results_mod
 from lugha.review import store, views
 from lugha.review.security import security_headers
-from lugha.review.views import CSP_ADMIN, CSP_REVIEWER, render_results_page  # noqa: F401 (re-export)
+from lugha.review.views import CSP_ADMIN, CSP_REVIEWER  # noqa: F401 (re-export)
 
 HERE = Path(__file__).resolve().parent
 
@@ -263,3 +263,8 @@ def create_app(db_path: str | Path, synchronous: str = "NORMAL") -> Starlette:
     app.state.db = conn
     app.state.csrf_secret = store.meta(conn, "csrf_secret") or ""
     return app
+
+
+def render_results_page(res: dict) -> str:
+    """The self-contained results page, rendered by the report kit (lugha.review.results)."""
+    return results_mod.render_html(res)

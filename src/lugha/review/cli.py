@@ -252,6 +252,7 @@ def register(app: typer.Typer) -> None:
         project: Path = typer.Argument(..., help="Review project file."),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Write the results as JSON."),
         html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report."),
+        md_out: Optional[Path] = typer.Option(None, "--md", help="Write the same report as Markdown."),
         export: Optional[Path] = typer.Option(None, "--export", help="Every label as .csv or .parquet."),
         ratings: Optional[Path] = typer.Option(None, "--ratings", help="Every answer to every criterion, one "
                                                                         "row each, models named: .parquet or .json."),
@@ -262,7 +263,7 @@ def register(app: typer.Typer) -> None:
         from lugha import report
         from lugha.progress import console
         from lugha.review import store
-        from lugha.review.results import compute, write_export, write_ratings
+        from lugha.review.results import compute, render_html, render_markdown, write_export, write_ratings
 
         conn = store.open_project(project)
         try:
@@ -274,9 +275,9 @@ def register(app: typer.Typer) -> None:
         if json_out:
             report.write_json(json_out, res)
         if html_out:
-            from lugha.review.views import render_results_page
-
-            report.write_text_atomic(html_out, render_results_page(res))
+            report.write_text_atomic(html_out, render_html(res))
+        if md_out:
+            report.write_text_atomic(md_out, render_markdown(res))
         out = console()
         c = res["counts"]
         out.print(f"{c['labels']} of {c['target_labels']} labels on {c['items']} items from {c['reviewers']} reviewers")

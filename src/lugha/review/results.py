@@ -418,3 +418,105 @@ def write_export(conn: sqlite3.Connection, path) -> int:
     else:
         raise LughaError("export needs a .csv or .parquet file name", path)
     return table.num_rows
+
+
+# ---- the results report (the admin page and `lugha review results --html/--md`) ----------------
+
+def _ci(x: dict) -> list:
+    from lugha.report import Muted
+
+    if x.get("share") is None:
+        return ["–"]
+    return [f"{100 * x['share']:.1f}% ", Muted(f"[{100 * x['low']:.1f}%–{100 * x['high']:.1f}%]")]
+
+
+def _coef(v) -> str:
+    from lugha.report import fmt
+
+    return "–" if v is None else fmt(v)
+
+
+def _share_table(sh: dict, values: list[str], label: str):
+    from lugha.report import Strong, Table
+
+    rows = [[h, s["decided"], s["no_majority"], *[_ci(s["labels"][v]) for v in values]]
+            for h, s in sh["strata"].items()]
+    rows.append([Strong("all (weighted)"), sum(s["decided"] for s in sh["strata"].values()),
+                 sum(s["no_majority"] for s in sh["strata"].values()), *[_ci(sh["overall"][v]) for v in values]])
+    return Table([label, "items", "no majority", *values], rows, num=range(1, len(values) + 3))
+
+
+def report(res: dict, charts: bool = True):
+    """The results as kit blocks: shares with Wilson intervals per stratum, agreement, audit vs humans,
+    items to adjudicate (corpus text and reviewer names are untrusted: the kit escapes them)."""
+    from lugha.report import (Chart, Code, Heading, Paragraph, Report, Sample, Status, Table,
+                              stacked_share_chart)
+
+    b: list = [Paragraph("Shares are of items by their reviewers' majority label, with Wilson 95% intervals. The "
+                         "overall row weights each stratum by its size in the population sampled (stratified "
+                         "estimate; interval on the effective sample size).", cls="muted")]
+    for kind, k in res["kinds"].items():
+        if "shares" not in k:  # rubric-style kinds (rubric, checklist, stereotype): per criterion only
+            b += [Heading(f"{kind.capitalize()} items"), *criteria_blocks(k)]
+            continue
+        b += [Heading(f"{kind.capitalize()} items: {k['labelled_items']} of {k['items']} labelled "
+                      f"({k['labels']} labels)"),
+              Heading(k["question"], level=3),
+              _share_table(k["shares"], k["values"], "automatic category" if kind == "corpus" else "model")]
+        strata = list(k["shares"]["strata"])
+        if charts and strata:
+            shares = {v: [k["shares"]["strata"][h]["labels"][v]["share"] or 0.0 for h in strata] for v in k["values"]}
+            b.append(Chart(stacked_share_chart(strata, shares, title=k["question"])))
+        if k.get("second_question"):
+            b += [Heading(k["second_question"], level=3), _share_table(k["rating_shares"], k["rating_values"], "model")]
+        if k.get("flags"):
+            b += [Heading("Flags (more than half of an item's reviewers)", level=3),
+                  Table(["flag", "share of items"], [[f, _ci(s)] for f, s in k["flags"].items()], num=[1])]
+        a = k["agreement"]
+        b += [Heading("Agreement between reviewers", level=3),
+              Table(["coefficient", "value", "on"],
+                    [["Krippendorff's α (nominal)", _coef(a["krippendorff_alpha"]),
+                      f"{a['alpha_units']} items with ≥ 2 labels"],
+                     ["Fleiss' κ", _coef(a["fleiss_kappa"]),
+                      f"{a['kappa_units']} items with {a['kappa_raters']} labels each"]], num=[1])]
+        if k.get("confusion"):
+            cf = k["confusion"]
+            aa = k["audit_agreement"]
+            b += [Heading("Automatic category (rows) vs human majority (columns)", level=3),
+                  Table(["", *cf["cols"]], [[r, *[Status(cf["counts"][r][c], True) if r == c else cf["counts"][r][c]
+                                                  for c in cf["cols"]]] for r in cf["rows"]],
+                        num=range(1, len(cf["cols"]) + 1), row_headers=True),
+                  Paragraph([f"The audit's category matches the human majority on {aa['agree']} of {aa['decided']} "
+                             "items: ", *_ci(aa), "."])]
+        if k.get("criteria"):
+            b += criteria_blocks(k)
+        d = k["disagreements"]
+        b.append(Heading(f"Items to adjudicate ({len(d)})", level=3))
+        if d:
+            rows = []
+            for x in d[:200]:
+                answers: list = []
+                for i, (n, lab) in enumerate(x["answers"].items()):
+                    answers += [Sample(n, block=False), f": {lab}" + ("; " if i < len(x["answers"]) - 1 else "")]
+                more = "…" if x["chars"] and x["chars"] > len(x["snippet"]) else ""
+                rows.append([f"{x['item_id']}" + (f" ({x['auto_category']})" if x["auto_category"] else ""),
+                             Code(f"{x['source']}:{x['line']}"), Sample(f"{x['snippet']}{more}"), answers])
+            b.append(Table(["item", "where", "text", "answers"], rows, num=[]))
+            if len(d) > 200:
+                b.append(Paragraph("First 200 shown; all are in results.json.", cls="muted"))
+        else:
+            b.append(Paragraph("None.", cls="muted"))
+    if not res["kinds"]:
+        b.append(Paragraph("No items yet."))
+    c = res["counts"]
+    return Report("Human review results", b, signature=res["signature"],
+                  subtitle=f"{c['labels']} labels on {c['items']} items from {c['reviewers']} reviewers")
+
+
+def render_html(res: dict) -> str:
+    """A complete self-contained results page (the admin page; `lugha review results --html`)."""
+    return report(res).html()
+
+
+def render_markdown(res: dict) -> str:
+    return report(res, charts=False).markdown()

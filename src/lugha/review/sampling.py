@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from lugha.corpus.categories import CATEGORIES
 from lugha.errors import LughaError
 from lugha.records import read_rows, sha256_file
-from lugha.review.forms import CATEGORIES, Form
+from lugha.review.forms import Form
 
 AUDIT_COLUMNS = ("source", "doc_id", "line", "text", "category", "lang", "lang_score", "script", "dup_of")
 

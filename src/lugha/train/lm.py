@@ -49,10 +49,11 @@ PRESETS = {
     # 4 layers x 256, 8k BPE, tied embeddings: ~5.5M parameters; about 4-5k tokens/s on 2 CPU cores.
     "tiny": Preset(4, 256, 4, 768, 256, "bpe:8000", 16, 1, 2e-3, 100,
                    "trains to a useful figure in 30-60 minutes on 2 CPU cores"),
-    # Goldfish's 39M shape (GPT-2 8 x 512, context 512, 50k vocabulary), with Llama blocks.
-    "small": Preset(8, 512, 8, 1376, 512, "bpe:50000", 16, 2, 1e-3, 200,
+    # Goldfish's small (39M) shape: GPT-2 4 x 512, 8 heads, context 512, 50k vocabulary; SwiGLU 1376 has
+    # the parameters of GPT-2's 2048-wide GELU MLP.
+    "small": Preset(4, 512, 8, 1376, 512, "bpe:50000", 16, 2, 1e-3, 200,
                     "Goldfish 39M shape: hours on CPU, minutes on a GPU"),
-    # Goldfish's 125M shape (12 x 768, context 512).
+    # Goldfish's base (125M) shape: 12 x 768, 12 heads, context 512.
     "base": Preset(12, 768, 12, 2048, 512, "bpe:50000", 16, 4, 6e-4, 500,
                    "Goldfish 125M shape: for a GPU"),
 }
@@ -253,8 +254,8 @@ def finish(out: Path, cfg: dict, prep, result, n_params: int, seed: int, steps, 
     import torch
     import transformers
 
-    from lugha.records import sha256_file
-    from lugha.report import base_signature, write_json, write_text_atomic
+    from lugha.records import sha256_file, write_json, write_text
+    from lugha.signature import Signature
     from lugha.train.card import model_card
     from lugha.evaluate.texts import read_documents
 
@@ -265,13 +266,14 @@ def finish(out: Path, cfg: dict, prep, result, n_params: int, seed: int, steps, 
     for f in eval_files:
         docs = [d.text for d in read_documents(f)]
         evals[str(f)] = score_held_out(out, docs, device)
-    sig = base_signature(
-        task="train-lm", arch="llama", preset=cfg["preset"], tokenizer=cfg["tokenizer"],
-        tokenizer_sha256=prep.tokenizer_sha256, inputs=prep.inputs, eval_inputs=prep.eval_inputs,
-        seed=seed, steps=result.steps, minutes=minutes, device=device.split(":")[0], processes=world,
-        dtype=cfg["dtype"], backend=f"transformers-{transformers.__version__}+torch-{torch.__version__}",
-        model_sha256=sha256_file(out / "model.safetensors"),
-    )
+    sig = Signature.build(
+        "train-lm", {**prep.inputs, **prep.eval_inputs},
+        params={"arch": "llama", "preset": cfg["preset"], "tokenizer": cfg["tokenizer"],
+                "tokenizer_sha256": prep.tokenizer_sha256, "config": cfg, "seed": seed, "steps": result.steps,
+                "minutes": minutes, "device": device.split(":")[0], "processes": world, "dtype": cfg["dtype"],
+                "eval_files": sorted(prep.eval_inputs)},
+        backends={"transformers": transformers.__version__, "torch": torch.__version__},
+        model=sha256_file(out / "model.safetensors")).to_dict()
     info = {
         "steps": result.steps, "tokens_seen": result.tokens, "seconds": result.seconds,
         "stopped_by": result.stopped_by, "epochs": batches.epochs(result.steps),
@@ -288,7 +290,7 @@ def finish(out: Path, cfg: dict, prep, result, n_params: int, seed: int, steps, 
                     "loadavg": _loadavg()},
         "signature": sig,
     }
-    write_text_atomic(out / "MODEL_CARD.md", model_card(info))
+    write_text(out / "MODEL_CARD.md", model_card(info))
     write_json(out / "training.json", info)
     return info
 

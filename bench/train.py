@@ -1,0 +1,268 @@
+"""Benchmark: training a local LM with `lugha train lm` vs HF `Trainer` vs `litgpt pretrain`, and
+quality against budget (held-out bits/byte of `--preset tiny` after M minutes next to the 6-gram).
+
+    python bench/train.py throughput --steps 30             # tokens/s per core, same shape/text/batch
+    python bench/train.py quality --minutes 10 30           # val bpb after 10 and 30 minutes, 6-gram
+
+Text: MasakhaNEWS Somali articles (../shared/data/masakhanews_lm/som.train.tsv for training,
+../shared/data/masakhanews/som.dev.tsv held out), the `text` column, one article per line.
+
+Throughput: the `tiny` shape (4 layers x 256, 4 heads, SwiGLU 768, context 256, the 8k BPE lugha
+trains on the text, batch 16 x 256, AdamW, fp32), the same packed token windows for all three; each
+system runs in its own process for --steps optimizer steps and the first 5 are not timed. HF Trainer
+trains the same `LlamaForCausalLM`; litgpt trains its own GPT with the Llama options (RMSNorm,
+LLaMAMLP, RoPE, tied embeddings) through `litgpt.pretrain.setup` with an in-memory DataModule (its
+TextFiles module needs litdata). Tokens/s per core = tokens/s / the cores torch uses (2 here).
+
+Set-up for litgpt (kept out of lugha's dependencies, and not allowed to change torch):
+    python -m venv /tmp/benchvenv && /tmp/benchvenv/bin/pip install --no-deps litgpt lightning \
+        lightning-utilities torchmetrics jsonargparse docstring-parser typeshed-client
+    # run litgpt with the project venv's site-packages on PYTHONPATH (torch stays 2.13.0):
+    LITGPT_PYTHON=/tmp/benchvenv/bin/python python bench/train.py throughput
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+WORK = Path(os.environ.get("LUGHA_BENCH_WORK", "/tmp/lugha-bench-train"))
+SHAPE = dict(layers=4, width=256, heads=4, ffn=768, context=256, batch=16, vocab="bpe:8000", lr=2e-3)
+WARM = 5
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def texts() -> tuple[Path, Path]:
+    WORK.mkdir(parents=True, exist_ok=True)
+    csv.field_size_limit(1 << 30)
+    out = []
+    for src, name in ((DATA / "masakhanews_lm" / "som.train.tsv", "som.train.txt"),
+                      (DATA / "masakhanews" / "som.dev.tsv", "som.dev.txt")):
+        dst = WORK / name
+        if not dst.exists():
+            with open(src, newline="", encoding="utf-8") as f:
+                rows = [" ".join(r["text"].split()) for r in csv.DictReader(f, delimiter="\t")]
+            dst.write_text("".join(t + "\n" for t in rows if t), encoding="utf-8")
+        out.append(dst)
+    return out[0], out[1]
+
+
+def prepared():
+    """The tokenizer and packed uint32 ids lugha trains on (shared by all three systems)."""
+    from lugha.train.data import prepare
+
+    train, _ = texts()
+    return prepare([train], SHAPE["vocab"], WORK / "data")
+
+
+# ---- one system per process -------------------------------------------------------------------
+
+def run_lugha(steps: int) -> list[float]:
+    import torch
+
+    from lugha.train.data import BOS, PackedBatches
+    from lugha.train.lm import build_model, effective_config
+    from lugha.train.loop import LoopConfig, train
+    from tokenizers import Tokenizer
+
+    torch.set_num_threads(2)
+    p = prepared()
+    tok = Tokenizer.from_file(str(WORK / "data" / "tokenizer.json"))
+    cfg = effective_config("tiny", None, {})
+    model = build_model(cfg, tok.get_vocab_size(), tok.token_to_id(BOS))
+    times: list[float] = []
+    train(model, PackedBatches(p.train, SHAPE["context"], SHAPE["batch"]),
+          LoopConfig(lr=SHAPE["lr"], warmup_steps=WARM, max_steps=steps, eval_seconds=1e9, checkpoint_seconds=1e9),
+          on_log=lambda log: times.append(SHAPE["batch"] * SHAPE["context"] / log["tokens_per_s"]))
+    return times
+
+
+def run_hf(steps: int) -> list[float]:
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+
+    from lugha.train.data import BOS, PackedBatches
+    from lugha.train.lm import build_model, effective_config
+
+    torch.set_num_threads(2)
+    p = prepared()
+    tok = Tokenizer.from_file(str(WORK / "data" / "tokenizer.json"))
+    model = build_model(effective_config("tiny", None, {}), tok.get_vocab_size(), tok.token_to_id(BOS))
+    batches = PackedBatches(p.train, SHAPE["context"], SHAPE["batch"])
+
+    class Windows(torch.utils.data.Dataset):
+        def __len__(self):
+            return steps * SHAPE["batch"]
+
+        def __getitem__(self, i):
+            b = batches(i // SHAPE["batch"])[0]
+            ids = torch.cat([b["input_ids"][i % SHAPE["batch"]], b["labels"][i % SHAPE["batch"], -1:]])
+            return {"input_ids": ids[:-1], "labels": ids[:-1]}  # HF shifts the labels itself
+
+    times: list[float] = []
+
+    class Clock(TrainerCallback):
+        t = None
+
+        def on_step_begin(self, args, state, control, **kw):
+            self.t = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kw):
+            times.append(time.perf_counter() - self.t)
+
+    args = TrainingArguments(output_dir=str(WORK / "hf-out"), per_device_train_batch_size=SHAPE["batch"],
+                             max_steps=steps, learning_rate=SHAPE["lr"], warmup_steps=WARM,
+                             lr_scheduler_type="cosine", weight_decay=0.1, max_grad_norm=1.0,
+                             adam_beta2=0.95, logging_steps=10**9, save_strategy="no", report_to=[],
+                             use_cpu=True, dataloader_num_workers=0, disable_tqdm=True)
+    Trainer(model=model, args=args, train_dataset=Windows(), callbacks=[Clock()]).train()
+    return times
+
+
+def run_litgpt(steps: int) -> list[float]:
+    """Runs in the litgpt venv; prints litgpt's own per-iteration times."""
+    import torch
+    from litgpt import Config
+    from litgpt.args import EvalArgs, TrainArgs
+    from litgpt.data import DataModule
+    from litgpt.pretrain import setup
+
+    from lugha.train.data import PackedBatches
+
+    torch.set_num_threads(2)
+    p = prepared()
+    from tokenizers import Tokenizer
+
+    vocab = Tokenizer.from_file(str(WORK / "data" / "tokenizer.json")).get_vocab_size()
+    batches = PackedBatches(p.train, SHAPE["context"], SHAPE["batch"])
+
+    class Windows(torch.utils.data.Dataset):
+        def __len__(self):
+            return (steps + 1) * SHAPE["batch"]
+
+        def __getitem__(self, i):
+            b = batches(i // SHAPE["batch"])[0]
+            return torch.cat([b["input_ids"][i % SHAPE["batch"]], b["labels"][i % SHAPE["batch"], -1:]])
+
+    class Data(DataModule):
+        def connect(self, tokenizer=None, batch_size=1, max_seq_length=None, **kw):
+            pass
+
+        def train_dataloader(self):
+            return torch.utils.data.DataLoader(Windows(), batch_size=SHAPE["batch"], shuffle=False)
+
+        def val_dataloader(self):
+            return torch.utils.data.DataLoader(Windows(), batch_size=SHAPE["batch"])
+
+    cfg = Config(name="lugha-tiny", block_size=SHAPE["context"], vocab_size=vocab, padded_vocab_size=vocab,
+                 n_layer=SHAPE["layers"], n_head=SHAPE["heads"], n_embd=SHAPE["width"], n_query_groups=SHAPE["heads"],
+                 rotary_percentage=1.0, parallel_residual=False, bias=False, norm_class_name="RMSNorm",
+                 mlp_class_name="LLaMAMLP", intermediate_size=SHAPE["ffn"])
+    setup("lugha-tiny", model_config=cfg, out_dir=WORK / "litgpt-out", precision="32-true", data=Data(),
+          train=TrainArgs(save_interval=None, log_interval=1, global_batch_size=SHAPE["batch"],
+                          micro_batch_size=SHAPE["batch"], max_tokens=steps * SHAPE["batch"] * SHAPE["context"],
+                          max_norm=1.0, min_lr=SHAPE["lr"] / 10, lr_warmup_steps=WARM, tie_embeddings=True),
+          eval=EvalArgs(interval=10**9, max_iters=1, initial_validation=False, final_validation=False),
+          optimizer={"class_path": "torch.optim.AdamW", "init_args": {"lr": SHAPE["lr"], "weight_decay": 0.1,
+                                                                        "betas": [0.9, 0.95]}},
+          devices=1, logger_name="csv", seed=0)
+    return []
+
+
+def child(system: str, steps: int) -> None:
+    import resource
+
+    t0 = time.perf_counter()
+    times = {"lugha": run_lugha, "hf": run_hf, "litgpt": run_litgpt}[system](steps)
+    print(json.dumps({"times": times, "wall": time.perf_counter() - t0,
+                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def throughput(steps: int) -> None:
+    prepared()  # tokenize once, before any clock runs
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    rows = []
+    for system in ("lugha", "hf", "litgpt"):
+        py = sys.executable
+        if system == "litgpt":
+            py = os.environ.get("LITGPT_PYTHON")
+            if not py:
+                print("litgpt: skipped (set LITGPT_PYTHON, see the docstring)")
+                continue
+            site = next(Path(sys.prefix, "lib").glob("python3*/site-packages"))
+            env = {**env, "PYTHONPATH": env["PYTHONPATH"] + os.pathsep + str(site)}
+        before = loadavg()
+        r = subprocess.run([py, __file__, "_child", system, str(steps)], env=env, capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"{system}: failed\n{r.stderr[-3000:]}")
+            continue
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+        times = res["times"]
+        if system == "litgpt":
+            times = [float(m) / 1000 for m in re.findall(r"iter time: ([\d.]+) ms", r.stdout + r.stderr)]
+        timed = times[WARM:]
+        tps = len(timed) * SHAPE["batch"] * SHAPE["context"] / sum(timed)
+        rows.append((system, len(timed), tps, tps / 2, res["rss_mb"], before, loadavg()))
+    print(f"\nshape {SHAPE}, {steps} steps ({WARM} untimed)\n")
+    print("| system | timed steps | tokens/s | tokens/s per core | peak RSS MB | load before | load after |")
+    print("|---|---:|---:|---:|---:|---|---|")
+    for s, n, tps, tpc, rss, a, b in rows:
+        print(f"| {s} | {n} | {tps:,.0f} | {tpc:,.0f} | {rss:,.0f} | {a} | {b} |")
+
+
+def quality(minutes: list[float]) -> None:
+    train, dev = texts()
+    lugha = [sys.executable, "-m", "lugha.cli"]
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    rows = []
+    ng = WORK / "som6.lm"
+    t0 = time.perf_counter()
+    subprocess.run([*lugha, "train", "ngram", str(train), "--order", "6", "--out", str(ng)], env=env, check=True)
+    subprocess.run([*lugha, "eval", "bpb", "--model", f"ngram:{ng}", str(dev), "--json", str(WORK / "som6.json")],
+                   env=env, check=True, capture_output=True)
+    rows.append(("6-gram (KN)", json.loads((WORK / "som6.json").read_text())["files"][0]["bpb"], "", "",
+                 f"{time.perf_counter() - t0:.0f} s", loadavg()))
+    for m in minutes:
+        out = WORK / f"tiny-{m:g}min"
+        before = loadavg()
+        subprocess.run([*lugha, "train", "lm", str(train), "--out", str(out), "--preset", "tiny", "--minutes",
+                        str(m), "--eval", str(dev)], env=env, check=True)
+        info = json.loads((out / "training.json").read_text())
+        rows.append((f"lugha tiny, {m:g} min", info["eval"][str(dev)]["bpb"], f"{info['val_bpb']:.3f}",
+                     f"{info['tokens_seen']:,}", f"{info['compute']['tokens_per_second']:,.0f} tok/s",
+                     f"{before} -> {loadavg()}"))
+    print("| model | som.dev bpb | val split bpb | tokens seen | speed | load average |")
+    print("|---|---:|---:|---:|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]:.3f} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_child":
+        child(sys.argv[2], int(sys.argv[3]))
+        return
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("throughput")
+    t.add_argument("--steps", type=int, default=30)
+    q = sub.add_parser("quality")
+    q.add_argument("--minutes", type=float, nargs="+", default=[10])
+    a = ap.parse_args()
+    throughput(a.steps) if a.cmd == "throughput" else quality(a.minutes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Sensitive-domain evaluation: prompt sets, the evaluation card; composes evaluate/ and review/."""
