@@ -295,7 +295,6 @@ def _udhr_parallel(code: str) -> tuple[list[str], list[str]]:
 def stage_tokens(s: Settings, d: Path, ctx: dict) -> dict:
     from lugha.langs import resolve
     from lugha.tokens import specs, tax
-    from lugha.tokens.cli import _compact, _signature  # the tax signature is built there (one copy)
 
     code = resolve(s.lang).code
     if s.reference_english is not None:
@@ -320,12 +319,9 @@ def stage_tokens(s: Settings, d: Path, ctx: dict) -> dict:
     toks = [specs.resolve(n) for n in presets]
     ref_code, codes = tax.pick_languages(par, [code], "eng")
     result = tax.tax(par, toks, ref_code, codes)
-    params = {"ref": ref_code, "languages": ",".join(codes), "lines": par.n, "price": None,
-              "ref_tokenizer": None, "tokenizers": [t.spec for t in toks]}
-    sig = _signature(result, par, params)
-    result["signature"] = sig
+    sig = result["signature"]
     write_json(d / "tax.json", result)
-    write_text(d / "tax.html", tax.html(result, _compact(sig)))
+    write_text(d / "tax.html", tax.html(result, Signature.from_dict(sig)))
     return {"origin": origin, "lines": par.n, "premium": {t: result["premium"][t][code] for t in result["premium"]},
             "premium_ci": {t: result["premium_ci"][t][code] for t in result["premium_ci"]},
             "report": "tokens/tax.html", "json": "tokens/tax.json", "signature": sig}
