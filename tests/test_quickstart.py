@@ -239,3 +239,21 @@ def test_models_and_evaluate_equal_the_separate_commands_and_survive_a_kill(soma
                                                           for a in ("--train", f)], "--json", tmp_path / "c.json")
     c = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
     assert r.summary["contamination"]["dirty"] == c["dirty"] and r.summary["contamination"]["signature"] == c["signature"]
+
+
+def test_project_file_gives_the_same_split_and_names_a_bad_key(somali, cli, tmp_path):
+    import shutil
+
+    inp, d, first = somali
+    shutil.copy(inp["ref"], tmp_path / "ref.som.txt")
+    shutil.copy(inp["crawl"], tmp_path / "crawl.jsonl")
+    (tmp_path / "p.toml").write_text('lang = "so"\nreference = "ref.som.txt"\ncrawl = ["crawl.jsonl"]\n'
+                                     'out = "qs"\nstages = ["split"]\nmodels = []\n', encoding="utf-8")
+    res = cli("quickstart", tmp_path / "p.toml")
+    assert res.exit_code == 0, res.output
+    s = json.loads((tmp_path / "qs" / "summary.json").read_text(encoding="utf-8"))
+    assert s["split"] == first.summary["split"] and s["stages"]["split"]["status"] == "ok"
+    assert (tmp_path / "qs" / "split" / "heldout.txt").read_bytes() == (d / "out" / "split" / "heldout.txt").read_bytes()
+    (tmp_path / "bad.toml").write_text('lang = "so"\nreference = "r"\ncrawl = "c"\nout = "o"\nbudget = 5\n')
+    res = cli("quickstart", tmp_path / "bad.toml")
+    assert res.exit_code == 2 and res.stderr.strip() == f"lugha: error: {tmp_path / 'bad.toml'}: unknown key(s) in the project file: budget"
