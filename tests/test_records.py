@@ -102,7 +102,7 @@ def test_bad_rows_are_lugha_errors_with_path_and_line(tmp_path):
     assert str(e.value) == f"{j}:3: JSON list, not an object"
     with pytest.raises(LughaError) as e:
         list(read_rows(j, required=("completion", "language")))
-    assert str(e.value) == f"{j}:1: missing column 'language'"
+    assert str(e.value) == f"{j}:1: missing field 'language'"
     t = tmp_path / "g.tsv"
     t.write_text("lang\ttext\nhau\tx\ty\n", encoding="utf-8")
     with pytest.raises(LughaError) as e:

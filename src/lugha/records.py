@@ -389,7 +389,8 @@ def _read_text(path: Path) -> str:
 
 
 def read_rows(path: str | Path, required: Sequence[str] = (), kind: str | None = None,
-              lower_header: bool = False, fieldnames: Sequence[str] | None = None) -> Iterator[tuple[int, dict]]:
+              lower_header: bool = False, fieldnames: Sequence[str] | None = None,
+              space_after_comma: bool = False) -> Iterator[tuple[int, dict]]:
     """(line, row) for each row of a CSV, TSV or JSONL file, `line` 1-based in the file (CSV/TSV: the
     row's last physical line; the header is line 1). Blank lines are skipped.
 
@@ -397,7 +398,8 @@ def read_rows(path: str | Path, required: Sequence[str] = (), kind: str | None =
     have exactly these fields, which are kept verbatim (no space after a comma is dropped: it is data).
 
     One quoting rule: TSV is split on tabs with no quoting (a text may start with a quote mark); CSV
-    is RFC 4180 (fields may be quoted, with commas and newlines inside). Raises LughaError(path, line)
+    is RFC 4180 (fields may be quoted, with commas and newlines inside; `space_after_comma` also
+    accepts `zul, "text"` as typed by hand). Raises LughaError(path, line)
     for invalid UTF-8, a bad JSON line, a JSON value that is not an object, a row with more fields than
     the header, or a missing `required` column."""
     p = Path(path)
@@ -418,13 +420,13 @@ def read_rows(path: str | Path, required: Sequence[str] = (), kind: str | None =
                         raise LughaError(f"JSON {type(obj).__name__}, not an object", path=p, line=n)
                     for col in required:
                         if col not in obj:
-                            raise LughaError(f"missing column {col!r}", path=p, line=n)
+                            raise LughaError(f"missing field {col!r}", path=p, line=n)
                     yield n, obj
                 return
             if kind == "tsv":
                 reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
             else:
-                reader = csv.reader(f, delimiter=",", skipinitialspace=fieldnames is None)
+                reader = csv.reader(f, delimiter=",", skipinitialspace=space_after_comma and fieldnames is None)
             if fieldnames is not None:
                 cols = list(fieldnames)
                 for row in reader:
@@ -601,7 +603,8 @@ def write_bytes(path: str | Path, data: bytes, fsync: bool = False) -> Path:
     return Path(path)
 
 
-def _json_default(o: Any):
+def json_default(o: Any):
+    """json.dumps(default=...) for what lugha results hold: numpy scalars, sets, paths, Signatures."""
     if hasattr(o, "item"):  # numpy scalars
         return o.item()
     if isinstance(o, (set, frozenset)):
@@ -614,7 +617,7 @@ def _json_default(o: Any):
 
 
 def to_json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default, allow_nan=False)
+    return json.dumps(obj, ensure_ascii=False, indent=2, default=json_default, allow_nan=False)
 
 
 def write_json(path: str | Path, obj: Any, fsync: bool = False) -> Path:

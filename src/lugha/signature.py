@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from lugha import __version__
+from lugha.records import json_default
 
 UNKNOWN = "unknown"  # the one fallback for a version that cannot be found
 SHORT = 12  # hex digits of a hash in the short form
@@ -43,7 +44,7 @@ def package_version(dist: str) -> str:
 
 def canonical_json(obj: Any) -> str:
     """Sorted keys, no whitespace, UTF-8 kept: equal values give equal bytes."""
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=json_default)
 
 
 def digest(obj: Any) -> str:
@@ -55,16 +56,6 @@ def inputs_digest(inputs: Mapping[str, str]) -> str:
     """One SHA-256 over the inputs' contents (their hashes, in sorted order), independent of the paths:
     the same files under other names give the same digest."""
     return hashlib.sha256("\n".join(sorted(inputs.values())).encode()).hexdigest()
-
-
-def _default(o: Any):
-    if hasattr(o, "item"):  # numpy scalars
-        return o.item()
-    if isinstance(o, (set, frozenset)):
-        return sorted(o)
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 @dataclass
@@ -83,7 +74,7 @@ class Signature:
               model: str | None = None, model_info: Mapping[str, Any] | None = None) -> "Signature":
         """A signature over input files (hashed here, once per file and content) or a ready
         {path: sha256} map. `model_info` is a model's own `signature()` dict (lugha.models, LID
-        models): its `backend` goes to backends["model"], its `model_sha256` to `model`, the rest
+        models): its `backend` goes to backends["backend"], its `model_sha256` to `model`, the rest
         (order, size, parameter count) to the parameters."""
         if isinstance(files, Mapping):
             inputs = {str(k): str(v) for k, v in files.items()}
@@ -96,7 +87,7 @@ class Signature:
         if model_info:
             info = dict(model_info)
             if info.get("backend"):
-                backends["model"] = info.pop("backend")
+                backends["backend"] = info.pop("backend")
             model = model or info.pop("model_sha256", None)
             info.pop("model_sha256", None)
             params.update({k: v for k, v in info.items() if k not in params})
@@ -159,7 +150,7 @@ class Signature:
             if v is not None:
                 parts.append(f"{k}:{_value(v, short)}")
         if self.model:
-            parts.append(f"model:{_cut(self.model, short)}")
+            parts.append(f"model_sha256:{_cut(self.model, short)}")
         if self.inputs:
             parts.append(f"inputs:{len(self.inputs)}@{_cut(inputs_digest(self.inputs), short)}")
         return "|".join(parts)

@@ -304,6 +304,6 @@ def test_rerun_with_other_rules_replaces_the_output(cleaned, tmp_path):
     names = sorted(str(p.relative_to(out)) for part in ("kept", "removed") for p in (out / part).iterdir())
     assert names == sorted(s["path"] for s in res.manifest["shards"])
     assert all(n.split("/")[1].startswith("000-hau_tweets-") for n in names)
-    assert sorted(p.name for p in (out / ".clean").iterdir()) == ["000-hau_tweets-00000.json", "000-hau_tweets-00001.json"]
+    assert sorted(p.name for p in (out / ".clean").iterdir()) == ["000-hau_tweets-00000.done.json", "000-hau_tweets-00001.done.json"]
     assert verify(out) == []
     assert res.manifest["counts"]["input"] == 2000 and res.conserved

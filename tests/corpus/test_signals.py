@@ -214,3 +214,18 @@ def test_cluster_equals_union_find_on_random_collisions():
     dup = root != np.arange(n)
     assert ((kind > 0) == dup).all()
     assert (exact[dup & (kind == 1)] == exact[root[dup & (kind == 1)]]).all()
+
+
+def test_batched_char_profiles_equal_char_profile(shared_data):
+    """The audit profiles a whole batch in one array pass; every count equals the one-text profile,
+    on real text in many scripts, odd code points, and batches split into groups around long texts."""
+    from lugha.corpus.signals import _PROFILE_CHARS, char_profile, char_profiles
+
+    texts = []
+    for f in sorted((shared_data / "ntrex128").glob("newstest2019-ref.*.txt"))[:46]:
+        texts += f.read_text(encoding="utf-8").splitlines()[:20]
+    texts += ["", "\x00\x01 \ud800x", "\U000F0000\U000F0003 abc", "\U00030000\U00030001 \U0003134a",
+              "١٢٣ ፡። ☃ 😀 ̈a", "人人生而自由 ひらがな カタカナ 한국어"]
+    assert char_profiles(texts) == [char_profile(t) for t in texts]
+    long = ["ab c" * (_PROFILE_CHARS // 3), "short one", "ሰላም " * (_PROFILE_CHARS // 8), "x"]
+    assert char_profiles(long) == [char_profile(t) for t in long]

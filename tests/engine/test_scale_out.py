@@ -247,7 +247,7 @@ def test_ray_executor_contract(tmp_path):
     shards = [Shard(i, f"f{i}.txt", first_line=10 * i + 1) for i in range(5)]
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 1024 * 1024,
-             runtime_env={"env_vars": {"PYTHONPATH": str(HOOKS_DIR)}})
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS_DIR), os.environ.get("PYTHONPATH")]))}})
     try:
         ex = get_executor("ray", workers=2)
         done = []
@@ -266,7 +266,7 @@ def test_ray_executor_contract(tmp_path):
 
 def test_ray_engine_without_the_extra_names_the_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
-    monkeypatch.delitem(sys.modules, "lugha.engine.ray_executor", raising=False)
+    monkeypatch.delitem(sys.modules, "lugha.engine.ray", raising=False)
     from lugha.errors import LughaError
 
     with pytest.raises(LughaError, match=r"^--engine ray needs the ray extra: pip install 'lugha\[ray\]'"):

@@ -48,7 +48,7 @@ def test_cli_bpb_per_file_and_language_reconcile(cli, hau_split, shared_data, tm
     assert doc["languages"]["amh"]["bpb"] > doc["languages"]["hau"]["bpb"] + 1
     sig = doc["signature"]
     assert sig["model"] == sha256_file(model) and sig["inputs"][str(amh)] == sha256_file(amh) and sig["task"] == "bpb"
-    assert "lugha:" in r.stdout and f"model:{sig['model'][:12]}" in r.stdout
+    assert "lugha:" in r.stdout and f"model_sha256:{sig['model'][:12]}" in r.stdout
 
 
 def test_bootstrap_interval_brackets_and_degenerates():

@@ -50,7 +50,7 @@ def test_gemma_bpb_equals_direct_forward_pass(gemma, shared_data, tmp_path):
     assert all(bpb["eng"] < bpb[l] for l in ("hau", "amh", "yor")), bpb
     sig = res["signature"]
     assert sig["model"] == "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
-    assert sig["params"]["arch"] == "gemma3_text" and "gguf" in sig["backends"]["model"]
+    assert sig["params"]["arch"] == "gemma3_text" and "gguf" in sig["backends"]["backend"]
 
 
 @pytest.mark.slow
@@ -128,4 +128,4 @@ def test_gemma_mcq_predictions_equal_a_direct_transformers_computation(gemma, sh
     for item, r in zip(res2["files"][0]["items"][:2], rows["college_medicine_val.csv"]):
         want, _ = _direct_choice(gemma, head + shots + text(r))
         assert item["pred"] == "ABCD"[want]
-    assert res["signature"]["model_sha256"] == gemma.signature()["model_sha256"]
+    assert res["signature"]["model"] == gemma.signature()["model_sha256"]

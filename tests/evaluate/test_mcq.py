@@ -122,7 +122,7 @@ def test_bad_rows_are_one_line_errors_with_file_and_line(tmp_path):
         mcq.read_items(bad)
     j = tmp_path / "x_val.jsonl"
     j.write_text('{"question": "q", "A": "a", "B": "b", "C": "c", "D": "d", "answer": "C"}\n{"question": "q"}\n')
-    with pytest.raises(LughaError, match=r"x_val.jsonl:2: missing field 'A'"):
+    with pytest.raises(LughaError, match=r"x_val.jsonl:2: missing column 'A'"):
         mcq.read_items(j)
 
 

@@ -28,7 +28,7 @@ def test_csv_with_space_after_comma_tsv_jsonl_and_directory(tmp_path):
     ("bad.tsv", "lang\ttext\nzul\tSawubona\nqqq\tHello there\n", "bad.tsv:3: unknown language tag 'qqq'"),
     ("empty.tsv", "lang\ttext\nzul\tSawubona\nxho\t   \n", "empty.tsv:3: empty text"),
     ("nocol.csv", "language,text\nzul,Sawubona\n", "nocol.csv:1: missing column 'lang' (header has: language, text)"),
-    ("nocol.jsonl", '{"lang": "zul", "text": "a"}\n{"lang": "zul"}\n', "nocol.jsonl:2: missing column 'text'"),
+    ("nocol.jsonl", '{"lang": "zul", "text": "a"}\n{"lang": "zul"}\n', "nocol.jsonl:2: missing field 'text'"),
 ])
 def test_bad_labelled_file_is_one_line_error(tmp_path, name, content, message):
     p = tmp_path / name

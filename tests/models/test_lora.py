@@ -59,6 +59,8 @@ def test_adapter_names_base_relatively_and_moves_with_it(tiny_llama, tiny_text, 
     nats = sum(n for n, _ in m.loglik(held))
     base = load_model(f"hf:{tmp_path / 'b' / 'base'}")
     assert nats != pytest.approx(sum(n for n, _ in base.loglik(held)), abs=1e-3)  # the adapter changes the model
+    out = m.generate(["Gwamnati ta ce"], max_new_tokens=4)  # continuations, for eval fidelity
+    assert len(out) == 1 and out == m.generate(["Gwamnati ta ce"], max_new_tokens=4)
     sig = m.signature()
     assert sig["base_sha256"] == meta["base"]["sha256"] and "peft-" in sig["backend"]
     assert sig["lora_rank"] == 4
@@ -191,7 +193,7 @@ def test_lora_on_real_model_lowers_bpb_merged_equals_adapter(base, somali, tmp_p
 
 
 def load_sha(base):
-    from lugha.models.base import hash_files
+    from lugha.records import sha256_files as hash_files
     from lugha.models.embedded import embedded_path
 
     return hash_files([embedded_path(base)])

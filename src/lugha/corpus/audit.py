@@ -32,7 +32,7 @@ from lugha.corpus.dedup import DedupParams, batch_bands, cluster, exact_hash, mi
 from lugha.corpus.pii import KINDS as PII_KINDS
 from lugha.corpus.pii import count_pii, find_pii, region_for
 from lugha.corpus.report import write_reports
-from lugha.engine import Shard, ShardOutput, get_executor, iter_batches, plan_shards
+from lugha.engine import Shard, ShardOutput, add_counts, get_executor, iter_batches, plan_shards
 from lugha.errors import LughaError
 from lugha.langs import Lang, resolve
 from lugha.records import (Record, Skipped, Unreadable, expand_inputs, hash_inputs, read_records,
@@ -100,8 +100,12 @@ def categorize(s: dict, pred_lang: str, pred_score: float, lang: Lang, cfg: dict
     return "CC"
 
 
-def document_signals(text: str, lang: Lang, boiler: sig.Boilerplate, region: str | None) -> dict:
-    prof = sig.char_profile(text)
+def document_signals(text: str, lang: Lang, boiler: sig.Boilerplate, region: str | None,
+                     prof: sig.Profile | None = None) -> dict:
+    """Every per-document signal; `prof` is the text's char_profile when the caller computed it for
+    a whole batch (sig.char_profiles)."""
+    if prof is None:
+        prof = sig.char_profile(text)
     toks = sig.words(text)
     expected = sum(n for sc, n in prof.scripts.items() if sc in lang.scripts) if lang.scripts else prof.letters
     script_letters = sum(prof.scripts.values())
@@ -217,6 +221,7 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
     good = [it for it in batch if isinstance(it, Record)]
     preds = iter(ident.identify([r.text for r in good]) if good else [])
     norms = [normalise(r.text) for r in good]
+    profs = iter(sig.char_profiles([r.text for r in good]))
     sigs = iter(batch_bands(minhash_signatures(norms, params), params))
     n_bands = params.bands
     norms_it = iter(norms)
@@ -235,7 +240,7 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
                 cols[name].append(row.get(name))
             continue
         p = next(preds)
-        s = document_signals(it.text, lang, boiler, region)
+        s = document_signals(it.text, lang, boiler, region, next(profs))
         cat = categorize(s, p.lang, p.score, lang, cats_cfg)
         norm = next(norms_it)
         row = {
@@ -293,22 +298,7 @@ def merge_stats(parts: list[dict]) -> dict:
     """Merge per-shard statistics in shard order (examples keep input order)."""
     total = _new_stats()
     for p in parts:
-        total["records"] += p["records"]
-        total["bytes"] += p["bytes"]
-        for src, c in p["by_source"].items():
-            t = total["by_source"].setdefault(src, {"records": 0, "unreadable": 0})
-            t["records"] += c["records"]
-            t["unreadable"] += c["unreadable"]
-        for key in ("categories", "langs", "scripts", "domains", "pii"):
-            for k, v in p[key].items():
-                total[key][k] = total[key].get(k, 0) + v
-        for lg, cats in p["lang_by_category"].items():
-            t = total["lang_by_category"].setdefault(lg, {})
-            for c, v in cats.items():
-                t[c] = t.get(c, 0) + v
-        for k in ("script_mismatch", "pii_docs", "chars", "words"):
-            total[k] += p[k]
-        total["length_hist"] = [a + b for a, b in zip(total["length_hist"], p["length_hist"])]
+        add_counts(total, p, skip=("examples", "unreadable_examples"))  # the engine's one count merge
         for c in CATEGORIES:
             room = EXAMPLES_PER_CATEGORY - len(total["examples"][c])
             total["examples"][c].extend(p["examples"][c][:max(0, room)])

@@ -9,8 +9,8 @@ Texts are written exactly as read (re-reading the inputs keeps the output indepe
 annotation store); the one change is PII masking in kept records when the rules say `mask`.
 
 Resumable: each chunk of `shard_records` records of one source becomes at most one kept and one
-removed shard, written under a temporary name and renamed; a chunk's marker (with its counts and
-hashes) is written last. A rerun with the same arguments skips chunks whose marker matches, so a
+removed shard, written under a temporary name and renamed; a chunk's marker (the engine's
+`Marker`, `.clean/NAME.done.json`, with its counts and hashes) is written last. A rerun with the same arguments skips chunks whose marker matches, so a
 run killed at any point (kill -9) finishes with the same files an uninterrupted run writes.
 """
 
@@ -35,8 +35,9 @@ from lugha.corpus.categories import CATEGORIES as CATEGORY_CODES
 from lugha.corpus.categories import CLEAN_COLUMNS
 from lugha.corpus.config import read_toml
 from lugha.corpus.pii import KINDS as PII_KINDS
+from lugha.engine import Marker, clear_tmp, merge_counts
 from lugha.errors import LughaError
-from lugha.records import ShardWriter, Unreadable, read_records, sha256_file, write_json, write_text
+from lugha.records import ShardWriter, Unreadable, read_records, sha256_file, write_json
 from lugha.signature import Signature, digest
 
 FORMATS = ("jsonl.gz", "parquet")
@@ -263,15 +264,7 @@ def _process_chunk(chunk, rules: dict, region: str | None, kept: _ShardWriter, r
 
 
 def _merge_stats(parts: list[dict]) -> dict:
-    tot = _new_chunk_stats()
-    for p in parts:
-        for k, v in p.items():
-            if isinstance(v, dict):
-                for kk, vv in v.items():
-                    tot[k][kk] = tot[k].get(kk, 0) + vv
-            else:
-                tot[k] += v
-    return tot
+    return merge_counts(parts, _new_chunk_stats())  # the engine's one way to merge counts
 
 
 # ---- the whole run ----------------------------------------------------------------------------
@@ -321,8 +314,7 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
     for sub in ("kept", "removed", STATE):
         (out / sub).mkdir(exist_ok=True)  # present even when empty
     for sub in ("kept", "removed", STATE):
-        for tmp in (out / sub).glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)  # half-written by a killed run
+        clear_tmp(out / sub)  # half-written by a killed run
     from lugha.corpus.pii import region_for
 
     region = region_for(target.code)
@@ -341,15 +333,15 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
         src_stats = []
         for ci, chunk in enumerate(_chunks(items, ann, shard_records, p)):
             name = f"{stem}-{ci:05d}"
-            marker = state / f"{name}.json"
-            markers_used.add(marker.name)
-            prev = _read_marker(marker, params_key, out)
+            marker = Marker(state, name, params_key)  # the engine's completion marker, written last
+            markers_used.add(marker.path.name)
+            prev = _read_marker(marker, out)
             if prev is None:
                 kept = ShardWriter(out / "kept" / f"{name}.{ext}", fmt, OUT_SCHEMA)
                 removed = ShardWriter(out / "removed" / f"{name}.{ext}", fmt, OUT_SCHEMA)
                 st = _process_chunk(chunk, rules, region, kept, removed)
-                prev = {"key": params_key, "stats": st, "kept": kept.commit(), "removed": removed.commit()}
-                write_text(marker, json.dumps(prev, ensure_ascii=False))  # written last: the chunk is finished
+                prev = {"stats": st, "kept": kept.commit(), "removed": removed.commit()}
+                marker.write(prev)  # the chunk is finished
                 chunks_done += 1
             else:
                 chunks_skipped += 1
@@ -386,12 +378,11 @@ def run_clean(inputs: list[str | Path], lang: str, out_dir: str | Path, *, audit
     return result
 
 
-def _read_marker(marker: Path, key: str, out: Path) -> dict | None:
-    try:
-        prev = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if prev.get("key") != key:
+def _read_marker(marker: Marker, out: Path) -> dict | None:
+    """A finished chunk's stats and shard entries, when its marker matches these parameters and its
+    shards are still there."""
+    prev = marker.read()
+    if prev is None:
         return None
     for part in ("kept", "removed"):
         ent = prev.get(part)
@@ -403,7 +394,7 @@ def _read_marker(marker: Path, key: str, out: Path) -> dict | None:
 def _remove_stale(out: Path, wanted: set[str], state: Path, markers: set[str]) -> None:
     """Shards (and chunk markers) left by an earlier run with other rules or shard sizes are not
     part of this output."""
-    for f in state.glob("*.json"):
+    for f in state.glob("*.json"):  # markers: NAME.done.json (and any older NAME.json)
         if f.name not in markers:
             f.unlink()
     for part in ("kept", "removed"):

@@ -189,19 +189,28 @@ def generate_answers(models: list[str], prompts_path: str | Path, out: str | Pat
 
 
 def _model_sha(spec: str) -> str | None:
-    """The model file's SHA-256 without loading it (ngram/gguf file; hf folder: hashed files)."""
-    from lugha.models.base import hash_files, parse_spec
+    """The model file's SHA-256 without loading it, as the backend's signature computes it (ngram/gguf
+    file; hf folder: its weight, config and tokenizer files; an embedded model: its GGUF). None when
+    it cannot be known without loading (a hub name, a LoRA adapter): such a model always reruns."""
+    from lugha.models.base import parse_spec
+    from lugha.records import sha256_files
 
     try:
         s = parse_spec(spec)
     except LughaError:
         return None
+    if s.backend == "embedded":
+        from lugha.models.embedded import embedded_path
+
+        return sha256_files([embedded_path(s.path)])
+    if s.backend == "lora":
+        return None
     p = Path(s.path)
     if p.is_file():
-        return hash_files([p])
+        return sha256_files([p])
     if p.is_dir():
         files = sorted(q for q in p.iterdir() if q.suffix in (".safetensors", ".bin", ".json", ".model"))
-        return hash_files(files) if files else None
+        return sha256_files(files) if files else None
     return None
 
 

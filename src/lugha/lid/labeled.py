@@ -39,7 +39,8 @@ def _code(tag: str, path: Path, line: int) -> str:
 def _read_table(path: Path) -> list[LabeledText]:
     # lugha.records.read_rows: TSV unquoted, CSV RFC 4180, JSONL objects; bad rows name their line
     return [_row(str(row["lang"]), row["text"], path, n)
-            for n, row in read_rows(path, required=("lang", "text"), lower_header=True)]
+            for n, row in read_rows(path, required=("lang", "text"), lower_header=True,
+                                       space_after_comma=True)]
 
 
 def _row(tag: str, text, path: Path, n: int) -> LabeledText:

@@ -92,7 +92,7 @@ def train_model(data: list[str | Path], out: str | Path, dev_fraction: float = 0
         "counts": counts,
         "dev": dev_scores,
         "signature": Signature.build(
-            "lid-train", hash_inputs(inputs), backends={"model": "lugha-nb"}, model=sha256_file(model_path),
+            "lid-train", hash_inputs(inputs), backends={"backend": "lugha-nb"}, model=sha256_file(model_path),
             params={"dev_fraction": dev_fraction, "bits": bits, "max_n": max_n, "alpha": alpha, "seed": seed,
                     "temperature": model.temperature}).to_dict(),
     }
@@ -130,7 +130,7 @@ def learning_curve(data: list[str | Path], sizes: tuple[int, ...] = (25, 50, 100
                        "f1": {lang: row["f1"] for lang, row in m["per_language"].items()},
                        "macro_f1": m["macro_f1"]})
     sources = sorted({t.source for t in items} | {t.source for t in held})
-    sig = Signature.build("lid-curve", hash_inputs(sources), backends={"model": "lugha-nb"}, params={
+    sig = Signature.build("lid-curve", hash_inputs(sources), backends={"backend": "lugha-nb"}, params={
         "sizes": list(sizes), "dev_fraction": None if test else dev_fraction, "bits": bits, "max_n": max_n,
         "seed": seed})
     return {"languages": sorted(set(gold)), "held_out": len(held),

@@ -86,7 +86,8 @@ class LoraModel(TransformerModel):
     """A TransformerModel whose model is peft's PeftModel (base + unmerged adapter)."""
 
     def __init__(self, path: str, device: str | None = None):
-        from lugha.models.base import hash_files, load_model
+        from lugha.models.base import load_model
+        from lugha.records import sha256_files as hash_files
 
         d = Path(path)
         meta = read_meta(d)
@@ -128,7 +129,7 @@ class LoraModel(TransformerModel):
     def signature(self) -> dict:
         import peft
 
-        from lugha.models.base import hash_files
+        from lugha.records import sha256_files as hash_files
 
         sig = super().signature()  # the base's files, hash, size; n_params counts base + adapter
         adapter_sha = hash_files(self.adapter)

@@ -92,10 +92,6 @@ def signature_string(sig) -> str:
     return format_signature(sig, short=True)
 
 
-def base_signature(**fields: Any) -> dict:  # being replaced by lugha.signature.Signature (issue 16)
-    return {"lugha": __version__, **fields}
-
-
 write_text_atomic = write_text  # the old name; files get the umask's mode (0644 under 022)
 
 # ---- charts (inline SVG) ----------------------------------------------------------------------

@@ -7,12 +7,12 @@ loading one from someone else cannot run code. RNG states are converted to that 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from lugha.records import atomic_open
 
 
 def _to_safe(state: dict) -> dict:
@@ -37,20 +37,10 @@ def _from_safe(state: dict) -> dict:
 
 
 def save(path: str | Path, state: dict) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(_to_safe(state), f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    # atomic, fsynced, with the umask's permissions (records.atomic_open)
+    with atomic_open(path, "wb", fsync=True) as f:
+        torch.save(_to_safe(state), f)
+    return Path(path)
 
 
 def load(path: str | Path) -> dict:

@@ -95,21 +95,13 @@ def train_ngram(
 ):
     """Character n-gram LM with interpolated Kneser-Ney smoothing, evaluated as `ngram:PATH`."""
     from lugha.models.ngram import KneserNeyLM
-    from lugha.records import Record, expand_inputs, iter_inputs
+    from lugha.records import expand_inputs, iter_texts
 
     files = expand_inputs(corpus)
-    skipped = 0
-
-    def lines():
-        nonlocal skipped
-        for item in iter_inputs(files):
-            if isinstance(item, Record):
-                yield item.text
-            else:
-                skipped += 1
-
+    counts: dict = {}
     t0 = time.perf_counter()
-    lm = KneserNeyLM.train(lines(), order=order)
+    lm = KneserNeyLM.train(iter_texts(files, counts=counts), order=order)
+    skipped = counts.get("unreadable", 0)
     lm.save(out)
     err_console.print(f"trained a {order}-gram model: {len(lm.ngram_counts):,} {order}-grams, "
                       f"{len(lm.vocab):,} symbols, {time.perf_counter() - t0:.1f} s"

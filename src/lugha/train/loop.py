@@ -29,7 +29,8 @@ What one optimizer step does (nanoGPT's ``train.py``, with the loss normalised g
 3. clip the gradient norm (``grad_clip``), set the learning rate (linear warm-up over ``warmup_steps``,
    then cosine to ``min_lr_ratio * lr``), AdamW step (decoupled weight decay on matrices only).
 
-Training ends after ``max_steps`` or when ``max_seconds`` of training time are spent (then the cosine
+Training ends after ``max_steps`` or when ``max_seconds`` of wall time are spent (evaluations and
+checkpoints included; the final scoring by the caller is not) (then the cosine
 runs over the time budget: progress = elapsed / max_seconds), whichever comes first; with a time
 budget every process stops at the same step (rank 0's clock decides). On CUDA the forward runs under
 bf16 autocast (``amp=True``); on CPU in the parameters' dtype.
@@ -180,6 +181,7 @@ def train(model: torch.nn.Module, batches: Callable[[int], list[dict]] | Iterabl
         return max(p)
 
     raw.train()
+    t_start = time.perf_counter() - elapsed  # the budget is wall time: evaluations and checkpoints count
     loss_value = float("nan")
     t_last_eval = t_last_ckpt = elapsed
     stopped_by = "steps"
@@ -231,9 +233,10 @@ def train(model: torch.nn.Module, batches: Callable[[int], list[dict]] | Iterabl
             loss_sum = float(ls.item())
         loss_value = loss_sum / n_global
         dt = time.perf_counter() - t0
-        elapsed += dt
+        elapsed = time.perf_counter() - t_start
         if (cfg.eval_every and step % cfg.eval_every == 0) or elapsed - t_last_eval >= cfg.eval_seconds:
             run_eval()
+            elapsed = time.perf_counter() - t_start
             t_last_eval = elapsed
         if checkpoint and rank == 0 and ((cfg.checkpoint_every and step % cfg.checkpoint_every == 0)
                                          or elapsed - t_last_ckpt >= cfg.checkpoint_seconds):

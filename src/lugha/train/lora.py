@@ -233,7 +233,7 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
         status("merging the adapter into a full model: DIR/merged")
         save_merged(pm, base.tokenizer, out / "merged")
 
-    from lugha.models.base import hash_files
+    from lugha.records import sha256_files as hash_files
     from lugha.models.lora import adapter_files, rec_name
 
     inputs = D.input_hashes(files)

@@ -19,7 +19,8 @@ from typing import Any, Callable, Sequence
 
 import ray  # noqa: F401  (an ImportError here becomes get_executor's "needs the ray extra" message)
 
-from lugha.engine import OnDone, Shard
+from lugha.engine.local import OnDone
+from lugha.engine.shards import Shard
 
 # A local instance only ever moves small per-shard statistics through the object store; Ray's
 # default (30% of RAM) would reserve gigabytes of shared memory on a laptop.
