@@ -63,6 +63,7 @@ for _name in PILLARS:
             raise
         continue
     _mod.register(app)
+importlib.import_module("lugha.quickstart_cli").register(app)  # the workflow over the pillars
 
 
 def main() -> None:
