@@ -22,21 +22,31 @@ UNDETERMINED = "und"
 
 
 @lru_cache(maxsize=1)
-def _registry() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """Parse the IANA registry that langcodes ships.
-
-    Returns (subtag -> description, subtag -> macrolanguage subtag, subtag -> suppress-script).
-    """
+def _registry_entries() -> tuple[dict[str, str], ...]:
+    """The entries of the IANA language subtag registry that langcodes ships, each as its fields
+    (the first value of a repeated field, e.g. the first Description)."""
     path = Path(langcodes.__file__).parent / "data" / "language-subtag-registry.txt"
-    names: dict[str, str] = {}
-    macro: dict[str, str] = {}
-    script: dict[str, str] = {}
+    entries = []
     for entry in path.read_text(encoding="utf-8").split("%%"):
         fields: dict[str, str] = {}
         for ln in entry.strip().splitlines():
             if ": " in ln and not ln.startswith(" "):
                 k, v = ln.split(": ", 1)
                 fields.setdefault(k, v)
+        entries.append(fields)
+    return tuple(entries)
+
+
+@lru_cache(maxsize=1)
+def _registry() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Parse the IANA registry that langcodes ships.
+
+    Returns (subtag -> description, subtag -> macrolanguage subtag, subtag -> suppress-script).
+    """
+    names: dict[str, str] = {}
+    macro: dict[str, str] = {}
+    script: dict[str, str] = {}
+    for fields in _registry_entries():
         if fields.get("Type") != "language":
             continue
         sub = fields["Subtag"]
@@ -121,14 +131,8 @@ def _script_aliases() -> dict[str, tuple[str, ...]]:
     A text's script profile is measured with the Unicode Script property, which only knows the base
     scripts (Hani, Hang, Hira, Kana, Bopo, Cyrl, Latn, ...): CLDR's Hans/Hant/Kore/Jpan/Hanb must be
     compared as the scripts they stand for."""
-    path = Path(langcodes.__file__).parent / "data" / "language-subtag-registry.txt"
     names: dict[str, str] = {}  # script code -> its first description
-    for entry in path.read_text(encoding="utf-8").split("%%"):
-        fields: dict[str, str] = {}
-        for ln in entry.strip().splitlines():
-            if ": " in ln and not ln.startswith(" "):
-                k, v = ln.split(": ", 1)
-                fields.setdefault(k, v)
+    for fields in _registry_entries():
         if fields.get("Type") == "script" and ".." not in fields.get("Subtag", ".."):
             names[fields["Subtag"]] = fields.get("Description", "")
     # a script's name, as other descriptions refer to it: "Han (Hanzi, Kanji, Hanja)" -> "Han"

@@ -17,8 +17,6 @@ computes it (each held-out document scored from BOS, rolling windows of the mode
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -27,7 +25,6 @@ from typing import Callable, Sequence
 
 from lugha.errors import LughaError
 
-LN2 = math.log(2)
 
 
 @dataclass(frozen=True)
@@ -122,7 +119,7 @@ def train_lm(texts: Sequence[str | Path], out: str | Path, tokenizer: str | None
 
     from lugha.train import checkpoint as ckpt
     from lugha.train import data as D
-    from lugha.train.loop import LoopConfig, train
+    from lugha.train.loop import LoopConfig, train, window_evaluator
 
     if minutes is None and steps is None:
         raise LughaError("give --minutes M or --steps N")
@@ -183,15 +180,7 @@ def train_lm(texts: Sequence[str | Path], out: str | Path, tokenizer: str | None
     windows = D.val_windows(prep.val, cfg["context"], cfg["eval_windows"])
     tokens_per_byte = len(prep.val) / prep.val_bytes
 
-    def evaluate(m) -> dict:
-        nats = n = 0.0
-        for w in windows:
-            x = torch.from_numpy(w.astype("int64"))[None].to(device)
-            logits = m(input_ids=x[:, :-1]).logits.float()
-            nats += float(torch.nn.functional.cross_entropy(logits[0], x[0, 1:], reduction="sum"))
-            n += x.shape[1] - 1
-        loss = nats / n
-        return {"val_loss": loss, "val_bpb_estimate": loss * tokens_per_byte / LN2}
+    evaluate = window_evaluator(windows, tokens_per_byte, device)
 
     loop_cfg = LoopConfig(lr=cfg["lr"], min_lr_ratio=cfg["min_lr_ratio"], warmup_steps=cfg["warmup_steps"],
                           weight_decay=cfg["weight_decay"], grad_clip=cfg["grad_clip"], grad_accum=cfg["grad_accum"],
@@ -240,11 +229,10 @@ def score_held_out(out: Path, texts: list[str], device: str) -> dict:
     """bpb of texts under the saved folder, through lugha's hf: backend (what `lugha eval bpb` runs)."""
     from lugha.models.transformer import TransformerModel
 
+    from lugha.train.loop import held_out_bpb
+
     m = TransformerModel("hf", str(out), device="cuda" if device.startswith("cuda") else "cpu")
-    scores = m.loglik(texts)
-    nats = sum(s[0] for s in scores)
-    nbytes = sum(s[1] for s in scores)
-    return {"documents": len(texts), "bytes": nbytes, "nats": nats, "bpb": -nats / nbytes / LN2 if nbytes else None}
+    return held_out_bpb(m, texts)
 
 
 def finish(out: Path, cfg: dict, prep, result, n_params: int, seed: int, steps, minutes, device: str,

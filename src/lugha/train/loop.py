@@ -252,3 +252,31 @@ def train(model: torch.nn.Module, batches: Callable[[int], list[dict]] | Iterabl
     if checkpoint and rank == 0:
         checkpoint(state())
     return LoopResult(step, tokens, elapsed, loss_value, evals, stopped_by)
+
+
+def window_evaluator(windows, tokens_per_byte: float, device: str):
+    """`evaluate(model)` for the loop: mean next-token loss (nats) over fixed validation windows, and the
+    bits/byte it implies at the validation text's tokens per byte (an estimate during training; the
+    final figure is scored through lugha's hf: backend)."""
+
+    def evaluate(m) -> dict:
+        nats = n = 0.0
+        for w in windows:
+            x = torch.from_numpy(w.astype("int64"))[None].to(device)
+            logits = m(input_ids=x[:, :-1]).logits.float()
+            nats += float(torch.nn.functional.cross_entropy(logits[0], x[0, 1:], reduction="sum"))
+            n += x.shape[1] - 1
+        loss = nats / n
+        return {"val_loss": loss, "val_bpb_estimate": loss * tokens_per_byte / math.log(2)}
+
+    return evaluate
+
+
+def held_out_bpb(model, texts: list[str], context: int | None = None) -> dict:
+    """bpb of texts under a lugha LanguageModel (what `lugha eval bpb` computes)."""
+    scores = model.loglik(texts, context=context) if context is not None else model.loglik(texts)
+    nats = sum(s[0] for s in scores)
+    nbytes = sum(s[1] for s in scores)
+    return {"documents": len(texts), "bytes": nbytes, "nats": nats,
+            "bpb": -nats / nbytes / math.log(2) if nbytes else None}
+

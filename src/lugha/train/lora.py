@@ -21,7 +21,6 @@ state dict loaded into it, and that saved.
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from pathlib import Path
@@ -29,21 +28,12 @@ from typing import Callable, Sequence
 
 from lugha.errors import LughaError
 
-LN2 = math.log(2)
 
 DEFAULTS = {
     "rank": 8, "alpha": 16, "dropout": 0.0, "context": 256, "batch_size": 4, "grad_accum": 1,
     "lr": 5e-4, "warmup_steps": 10, "min_lr_ratio": 0.1, "weight_decay": 0.0, "grad_clip": 1.0,
     "val_permille": 50, "eval_windows": 8, "eval_seconds": 120.0,
 }
-
-
-def _held_out_bpb(model, texts: list[str], context: int | None = None) -> dict:
-    """bpb of texts under a lugha TransformerModel (what `lugha eval bpb` computes)."""
-    scores = model.loglik(texts, context=context)
-    nats = sum(s[0] for s in scores)
-    nbytes = sum(s[1] for s in scores)
-    return {"documents": len(texts), "bytes": nbytes, "nats": nats, "bpb": -nats / nbytes / LN2 if nbytes else None}
 
 
 def check_base_spec(spec: str):
@@ -138,7 +128,7 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
     from lugha.report import write_json
     from lugha.signature import Signature
     from lugha.train import data as D
-    from lugha.train.loop import LoopConfig, train
+    from lugha.train.loop import LoopConfig, held_out_bpb, train, window_evaluator
 
     if minutes is None and steps is None:
         raise LughaError("give --minutes M or --steps N")
@@ -180,8 +170,8 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
     status(f"zero-shot: scoring {len(split.val):,} held-out documents"
            + (f" and {len(eval_docs)} --eval file(s)" if eval_docs else ""))
     t0 = time.perf_counter()
-    zero = _held_out_bpb(base, split.val)
-    zero_eval = {f: _held_out_bpb(base, docs) for f, docs in eval_docs.items()}
+    zero = held_out_bpb(base, split.val)
+    zero_eval = {f: held_out_bpb(base, docs) for f, docs in eval_docs.items()}
     zero_seconds = time.perf_counter() - t0
 
     from peft import LoraConfig, get_peft_model
@@ -197,15 +187,7 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
     val_bytes = sum(len(t.encode("utf-8")) for t in split.val)
     tokens_per_byte = (len(val_tokens) - len(split.val)) / val_bytes
 
-    def evaluate(m) -> dict:
-        nats = n = 0.0
-        for w in windows:
-            x = torch.from_numpy(w.astype("int64"))[None].to(device)
-            logits = m(input_ids=x[:, :-1]).logits.float()
-            nats += float(torch.nn.functional.cross_entropy(logits[0], x[0, 1:], reduction="sum"))
-            n += x.shape[1] - 1
-        loss = nats / n
-        return {"val_loss": loss, "val_bpb_estimate": loss * tokens_per_byte / LN2}
+    evaluate = window_evaluator(windows, tokens_per_byte, device)
 
     loop_cfg = LoopConfig(lr=cfg["lr"], min_lr_ratio=cfg["min_lr_ratio"], warmup_steps=cfg["warmup_steps"],
                           weight_decay=cfg["weight_decay"], grad_clip=cfg["grad_clip"], grad_accum=cfg["grad_accum"],
@@ -221,8 +203,8 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
 
     status("scoring the held-out text with the adapter")
     base.model = pm  # lugha's scoring, now through base + adapter
-    after = _held_out_bpb(base, split.val)
-    after_eval = {f: _held_out_bpb(base, docs) for f, docs in eval_docs.items()}
+    after = held_out_bpb(base, split.val)
+    after_eval = {f: held_out_bpb(base, docs) for f, docs in eval_docs.items()}
 
     out.mkdir(parents=True, exist_ok=True)
     rec = base_record(base_spec, out, base_sig["model_sha256"], int(pm.get_input_embeddings().weight.shape[0]))
