@@ -242,6 +242,8 @@ def finish(out: Path, cfg: dict, prep, result, n_params: int, seed: int, steps, 
     import torch
     import transformers
 
+    from lugha.train import loop as train_loop
+
     from lugha.records import sha256_file, write_json, write_text
     from lugha.signature import Signature
     from lugha.train.card import model_card
@@ -275,16 +277,9 @@ def finish(out: Path, cfg: dict, prep, result, n_params: int, seed: int, steps, 
                     "wall_seconds": wall, "cpu_seconds": cpu, "prepare_seconds": prep_seconds,
                     "tokens_per_second": result.tokens / result.seconds if result.seconds else None,
                     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                    "loadavg": _loadavg()},
+                    "loadavg": train_loop.loadavg()},
         "signature": sig,
     }
     write_text(out / "MODEL_CARD.md", model_card(info))
     write_json(out / "training.json", info)
     return info
-
-
-def _loadavg() -> list[float] | None:
-    try:
-        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-    except OSError:
-        return None

@@ -280,3 +280,11 @@ def held_out_bpb(model, texts: list[str], context: int | None = None) -> dict:
     return {"documents": len(texts), "bytes": nbytes, "nats": nats,
             "bpb": -nats / nbytes / math.log(2) if nbytes else None}
 
+
+def loadavg() -> list[float] | None:
+    """The 1/5/15-minute load average (Linux), recorded beside training speed: a busy machine trains slower."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            return [float(x) for x in f.read().split()[:3]]
+    except OSError:
+        return None

@@ -121,6 +121,8 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
     import torch
     import transformers
 
+    from lugha.train import loop as train_loop
+
     import peft
     from lugha.evaluate.texts import read_documents
     from lugha.models.lora import base_record
@@ -249,15 +251,8 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
                     "zero_shot_seconds": zero_seconds,
                     "tokens_per_second": result.tokens / result.seconds if result.seconds else None,
                     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                    "loadavg": _loadavg()},
+                    "loadavg": train_loop.loadavg()},
         "signature": sig,
     }
     write_json(out / "training.json", info)
     return info
-
-
-def _loadavg() -> list[float] | None:
-    try:
-        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-    except OSError:
-        return None
