@@ -10,6 +10,7 @@ figure) is allowed; a figure missing or different is not.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -23,11 +24,13 @@ DROP = {"signature", "signatures", "created", "created_utc", "elapsed_s", "secon
         "docs_per_s", "bytes_per_second", "summary_sha256", "duration_s", "time", "started", "finished", "lugha", "lugha_version"}
 
 
-def _inputs(shared: Path) -> dict[str, Path]:
-    return {"lacuna_hau": shared / "lacuna_news_mono" / "hau.txt",
-            "ntrex_hau": shared / "ntrex128" / "newstest2019-ref.hau.txt",
-            "ntrex_amh": shared / "ntrex128" / "newstest2019-ref.amh.txt",
-            "ntrex": shared / "ntrex128"}
+def _inputs() -> dict[str, Path]:
+    # relative to the data folder: clean's records carry the path as given, so an absolute one would
+    # make the shard hashes depend on where the checkout lives (/work on one machine, /check/work on CI)
+    return {"lacuna_hau": Path("lacuna_news_mono") / "hau.txt",
+            "ntrex_hau": Path("ntrex128") / "newstest2019-ref.hau.txt",
+            "ntrex_amh": Path("ntrex128") / "newstest2019-ref.amh.txt",
+            "ntrex": Path("ntrex128")}
 
 
 def _clean(obj, roots: dict[str, str]):
@@ -44,7 +47,12 @@ def _clean(obj, roots: dict[str, str]):
 
 
 def _pipeline(shared: Path, work: Path, run) -> dict:
-    inp = _inputs(shared)
+    with contextlib.chdir(shared):
+        return _run_pipeline(shared, work, run)
+
+
+def _run_pipeline(shared: Path, work: Path, run) -> dict:
+    inp = _inputs()
     corpus = [inp["lacuna_hau"], inp["ntrex_hau"], inp["ntrex_amh"]]
     figures: dict = {}
 
