@@ -16,6 +16,25 @@ def _languages(inputs: dict) -> str:
     return ", ".join(codes) if codes else BLANK.format(what="the language(s) of the training text")
 
 
+def _gguf_section(info: dict) -> list[str]:
+    """The GGUF files `--export-gguf` / `lugha train export-gguf` wrote, with their reload check."""
+    g = info.get("gguf") or {}
+    if not g:
+        return []
+    rows = []
+    for dt, e in sorted(g.items()):
+        c = e["check"]
+        rows.append(f"| `{e['file']}` | {dt} | {e['bytes'] / 1e6:,.1f} MB | {c['hf_bpb']:.5f} | {c['gguf_bpb']:.5f} | "
+                    f"{c['diff_bpb']:+.1e} (allowed {c['tolerance_bpb']}) | "
+                    f"{'same' if c['token_ids_equal'] else 'DIFFERENT'} ({c['documents']} documents) |")
+    return ["## GGUF (llama.cpp, Ollama, LM Studio)", "",
+            "Written by lugha with the `gguf` package and checked by reloading each file with transformers and "
+            "scoring held-out documents with lugha's bits/byte code (not run in llama.cpp itself):", "",
+            "| file | type | size | bits/byte (HF folder) | bits/byte (GGUF reloaded) | difference | token ids |",
+            "|---|---|---:|---:|---:|---:|---|", *rows,
+            "", *[f"- `{e['file']}` SHA-256 `{e['sha256']}`" for _, e in sorted(g.items())], ""]
+
+
 def model_card(info: dict) -> str:
     c, d, comp = info["config"], info["data"], info["compute"]
     counts = d["counts"]
@@ -72,6 +91,7 @@ def model_card(info: dict) -> str:
         f"Validation loss: {info['val_loss']:.4f} nats/token.",
         f"Factors and groups the figure may hide: {BLANK.format(what='dialects, registers, scripts or sources the validation text under-represents')}",
         "",
+        *_gguf_section(info),
         "## Ethical considerations and caveats", "",
         BLANK.format(what="risks for the speakers of the language, known biases of the text, and limitations"),
         "",

@@ -32,6 +32,7 @@ def train_lm_cmd(
     nproc: int = typer.Option(1, "--nproc", min=1, help="Processes (DDP through torchrun; gloo on CPU, NCCL on GPU)."),
     sets: list[str] = typer.Option([], "--set", help="Override a preset setting, KEY=VALUE (layers, width, heads, ffn, context, batch_size, grad_accum, lr, warmup_steps, ...)."),
     dtype: str = typer.Option("float32", "--dtype", help="Parameter dtype: float32 (default) or float64 (for exactness checks)."),
+    export_gguf: Optional[str] = typer.Option(None, "--export-gguf", help="Also write DIR/gguf/DIR-<type>.gguf (f16 | q8_0) for llama.cpp / Ollama / LM Studio, checked by reloading it and comparing bits/byte."),
 ):
     """Train a decoder-only LM (LlamaForCausalLM) from scratch with lugha's own loop."""
     from lugha.errors import LughaError
@@ -39,6 +40,7 @@ def train_lm_cmd(
 
     if dtype not in ("float32", "float64", "bfloat16"):
         raise LughaError(f"--dtype {dtype!r}: use float32, float64 or bfloat16")
+    _check_gguf_dtype(export_gguf)
     overrides = parse_sets(sets)
     if nproc > 1:
         from lugha.train.distributed import launch
@@ -48,7 +50,10 @@ def train_lm_cmd(
                 *(["--minutes", str(minutes)] if minutes is not None else []),
                 *(["--steps", str(steps)] if steps is not None else []), *(["--resume"] if resume else []),
                 *[a for f in eval_file for a in ("--eval", f)], *[a for s in sets for a in ("--set", s)]]
-        raise typer.Exit(launch(nproc, args))
+        rc = launch(nproc, args)
+        if rc == 0 and export_gguf:
+            _export_and_print(out, export_gguf)
+        raise typer.Exit(rc)
 
     import os
 
@@ -85,6 +90,47 @@ def train_lm_cmd(
     for f, e in info["eval"].items():
         typer.echo(f"{f}: {e['bpb']:.4f} bits/byte ({e['documents']:,} documents)")
     typer.echo(f"-> {out} (hf:{out}; training.json, MODEL_CARD.md)")
+    if export_gguf:
+        _export_and_print(out, export_gguf)
+
+
+def _check_gguf_dtype(dtype: str | None) -> None:
+    """An unknown --export-gguf type fails before any training."""
+    if dtype is not None:
+        from lugha.train.gguf_export import DTYPES
+
+        if dtype not in DTYPES:
+            from lugha.errors import LughaError
+
+            raise LughaError(f"--export-gguf {dtype!r}: use {' or '.join(DTYPES)}")
+
+
+def _export_and_print(hf_dir: Path, dtype: str, out_file: Path | None = None, check_text: list[str] | None = None) -> dict:
+    from lugha.train.gguf_export import export_and_record
+
+    texts = None
+    if check_text:
+        from lugha.evaluate.texts import read_documents
+
+        texts = [d.text for f in check_text for d in read_documents(f)]
+    err_console.print(f"writing GGUF ({dtype}) and checking it: reload, score held-out text, compare")
+    r = export_and_record(hf_dir, out_file, dtype, texts)
+    c = r["check"]
+    typer.echo(f"GGUF {dtype}: {r['file']} ({r['bytes'] / 1e6:,.1f} MB); bits/byte {c['gguf_bpb']:.5f} reloaded vs "
+               f"{c['hf_bpb']:.5f} for the folder (difference {c['diff_bpb']:+.1e}, allowed {c['tolerance_bpb']}); "
+               f"token ids identical on {c['documents']} held-out documents")
+    return r
+
+
+@train_app.command("export-gguf")
+def export_gguf_cmd(
+    model_dir: Path = typer.Argument(..., help="A LLaMA-architecture Hugging Face folder: what `lugha train lm` writes, or `train lora --merge`'s DIR/merged."),
+    out: Optional[Path] = typer.Option(None, "--out", help="GGUF file to write (default: DIR/gguf/<name>-<dtype>.gguf)."),
+    dtype: str = typer.Option("f16", "--dtype", help="f16 | q8_0 (8-bit blocks: about half the size)."),
+    check_text: list[str] = typer.Option([], "--check-text", help="Held-out text to check the GGUF on (default: the run's own held-out split)."),
+):
+    """Write a trained model as a GGUF file for llama.cpp / Ollama / LM Studio, checked by reloading it."""
+    _export_and_print(model_dir, dtype, out, check_text or None)
 
 
 @train_app.command("ngram")

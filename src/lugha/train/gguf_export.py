@@ -48,6 +48,10 @@ DTYPES = ("f16", "q8_0")
 # model is off by +0.021, reversed merges by > 1).
 TOLERANCE = {"f16": 1e-3, "q8_0": 5e-3}
 
+# the folder's files that make the model (not training.json, which the export itself updates)
+MODEL_JSON = ("config.json", "generation_config.json", "model.safetensors.index.json", "tokenizer.json",
+              "tokenizer_config.json", "special_tokens_map.json")
+
 # bytes of held-out text scored twice by the check (whole documents, at least one)
 CHECK_BYTES = 16_000
 
@@ -359,7 +363,7 @@ def export_gguf(hf_dir: str | Path, out_file: str | Path, dtype: str = "f16",
                 f"for the folder (difference {check['diff_bpb']:+.5f}, allowed {check['tolerance_bpb']}); "
                 f"{check['mismatched_documents']} of {check['documents']} documents tokenized differently; "
                 f"no file written", path=out_file)
-    model_files = sorted(p for p in hf_dir.iterdir() if p.suffix in (".safetensors", ".json"))
+    model_files = sorted(p for p in hf_dir.iterdir() if p.suffix == ".safetensors" or p.name in MODEL_JSON)
     sha = sha256_file(out_file)
     sig = Signature.build("export-gguf", {str(p): sha256_file(p) for p in model_files},
                           params={"dtype": dtype, "tolerance_bpb": TOLERANCE[dtype],
@@ -382,5 +386,120 @@ def _gguf_version() -> str:
         return "unknown"
 
 
-def default_name(dtype: str) -> str:
-    return f"model-{dtype}.gguf"
+def default_file(hf_dir: str | Path, dtype: str) -> Path:
+    """hf_dir/gguf/<run name>-<dtype>.gguf. In its own folder: transformers, given a GGUF next to a
+    tokenizer_config.json, mixes the two (the reloaded tokenizer then has no BOS), and a GGUF is
+    what gets copied to a laptop on its own anyway."""
+    hf_dir = Path(hf_dir).resolve()
+    name = hf_dir.parent.name if hf_dir.name == "merged" else hf_dir.name
+    return hf_dir / "gguf" / f"{name}-{dtype}.gguf"
+
+
+# ---- a training run's folder: default held-out text, and the record in training.json / MODEL_CARD.md ----
+
+def _lora_run(hf_dir: Path) -> Path | None:
+    """The `train lora` run folder when hf_dir is its DIR/merged, else None."""
+    tj = hf_dir.parent / "training.json"
+    if hf_dir.name == "merged" and tj.is_file():
+        try:
+            if json.loads(tj.read_text(encoding="utf-8")).get("kind") == "train-lora":
+                return hf_dir.parent
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return None
+    return None
+
+
+def default_check_texts(hf_dir: str | Path) -> list[str]:
+    """The held-out split of the run that wrote hf_dir: `train lm`'s DIR/data/val.jsonl, or for a
+    `train lora --merge` folder the split recomputed from its training.json (the split is a pure
+    function of the input files and val_permille)."""
+    hf_dir = Path(hf_dir)
+    val = hf_dir / "data" / "val.jsonl"
+    if val.is_file():
+        return [json.loads(line)["text"] for line in val.read_text(encoding="utf-8").splitlines() if line]
+    run = _lora_run(hf_dir)
+    if run is not None:
+        from lugha.records import expand_inputs
+        from lugha.train import data as D
+
+        info = json.loads((run / "training.json").read_text(encoding="utf-8"))
+        files = expand_inputs(list(info["data"]["inputs"]))
+        evals = expand_inputs(list(info["data"]["eval_inputs"])) if info["data"].get("eval_inputs") else []
+        return D.split_documents(files, int(info["config"]["val_permille"]), evals).val
+    raise LughaError("no held-out text to check the GGUF with: the folder has no data/val.jsonl and is not a "
+                     "`train lora --merge` folder (give --check-text FILE)", path=hf_dir)
+
+
+def record(hf_dir: str | Path, result: dict) -> Path | None:
+    """Add the export (file relative to the run folder, size, hash, check figures) under
+    ``gguf.<dtype>`` in the run's training.json, and re-render `train lm`'s MODEL_CARD.md. Returns
+    the training.json updated, or None when hf_dir is not a lugha run."""
+    from lugha.records import write_json, write_text
+
+    hf_dir = Path(hf_dir)
+    run = hf_dir if (hf_dir / "training.json").is_file() else _lora_run(hf_dir)
+    if run is None:
+        return None
+    tj = run / "training.json"
+    info = json.loads(tj.read_text(encoding="utf-8"))
+    f = Path(result["file"]).resolve()
+    try:
+        rel = str(f.relative_to(run.resolve()))
+    except ValueError:
+        rel = str(f)
+    entry = {k: result[k] for k in ("dtype", "bytes", "sha256", "tensor_types", "f16_fallback", "tokenizer",
+                                    "check", "signature")}
+    info.setdefault("gguf", {})[result["dtype"]] = {"file": rel, **entry}
+    write_json(tj, info)
+    if info.get("kind") != "train-lora" and (run / "MODEL_CARD.md").is_file():
+        from lugha.train.card import model_card
+
+        write_text(run / "MODEL_CARD.md", model_card(info))
+    return tj
+
+
+def export_and_record(hf_dir: str | Path, out_file: str | Path | None = None, dtype: str = "f16",
+                      check_texts: Sequence[str] | None = None) -> dict:
+    """``export_gguf`` with the run's defaults: ``out_file`` = ``default_file``, the check
+    on the run's held-out split, and the result recorded in the run's training.json (and model card)."""
+    hf_dir = Path(hf_dir)
+    if dtype not in DTYPES:
+        raise LughaError(f"--dtype {dtype!r}: use {' or '.join(DTYPES)}")
+    _read_config(hf_dir)
+    if check_texts is None:
+        check_texts = default_check_texts(hf_dir)
+    result = export_gguf(hf_dir, out_file or default_file(hf_dir, dtype), dtype, check_texts)
+    tj = record(hf_dir, result)
+    result["recorded_in"] = str(tj) if tj else None
+    return result
+
+
+def check_exportable_base(spec: str) -> None:
+    """Before a LoRA run with --export-gguf: the base must be LLaMA-architecture (read from its
+    config.json or GGUF header, without loading it)."""
+    from lugha.models.base import parse_spec
+
+    s = parse_spec(spec)
+    if s.backend == "lora":
+        return
+    if s.backend == "hf":
+        cfg = Path(s.path) / "config.json"
+        arch = json.loads(cfg.read_text(encoding="utf-8")).get("model_type") if cfg.is_file() else None
+        where = cfg
+    else:
+        if s.backend == "embedded":
+            from lugha.models.embedded import embedded_path
+
+            path = embedded_path(s.path)
+        else:
+            path = Path(s.path)
+        if not path.is_file():
+            return  # train_lora reports the missing base
+        from gguf import GGUFReader
+
+        f = GGUFReader(str(path)).fields.get("general.architecture")
+        arch = f.contents() if f is not None else None
+        where = path
+    if arch is not None and arch != "llama":
+        raise LughaError(f"--export-gguf supports the llama architecture only; the base {spec!r} is {arch!r}",
+                         path=where)

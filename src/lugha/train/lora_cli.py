@@ -25,12 +25,22 @@ def lora_cmd(
     seed: int = typer.Option(0, "--seed"),
     device: Optional[str] = typer.Option(None, "--device", help="cpu | cuda (default: cuda when torch sees one)."),
     sets: list[str] = typer.Option([], "--set", help="Override a setting, KEY=VALUE (context, batch_size, grad_accum, lr, warmup_steps, alpha, dropout, val_permille, ...)."),
+    export_gguf: Optional[str] = typer.Option(None, "--export-gguf", help="With --merge: also write DIR/merged/gguf/DIR-<type>.gguf (f16 | q8_0; llama-architecture bases), checked by reloading it."),
 ):
     """Adapt a borrowed model to your language with LoRA (peft) and lugha's training loop."""
     from lugha.progress import training_bar
+    from lugha.train.cli import _check_gguf_dtype, _export_and_print
     from lugha.train.lm import parse_sets
     from lugha.train.lora import train_lora
 
+    if export_gguf is not None:  # before any training: a bad type or a non-llama base fails now
+        from lugha.errors import LughaError
+        from lugha.train.gguf_export import check_exportable_base
+
+        _check_gguf_dtype(export_gguf)
+        if not merge:
+            raise LughaError("--export-gguf needs --merge (the GGUF is written from the merged model)")
+        check_exportable_base(base)
     overrides = parse_sets(sets)
     update, close = training_bar("train lora")
     last_line = [0.0]
@@ -57,6 +67,8 @@ def lora_cmd(
     for f, e in info["eval"].items():
         typer.echo(f"{f}: {e['zero_shot_bpb']:.4f} -> {e['bpb']:.4f} bits/byte ({e['documents']:,} documents)")
     typer.echo(f"-> {out} (lora:{out}" + (f"; hf:{out / 'merged'}" if info["merged"] else "") + "; training.json)")
+    if export_gguf:
+        _export_and_print(out / "merged", export_gguf)
 
 
 def register(train_app: typer.Typer) -> None:
