@@ -113,8 +113,7 @@ def _export_and_print(hf_dir: Path, dtype: str, out_file: Path | None = None, ch
         from lugha.evaluate.texts import read_documents
 
         texts = [d.text for f in check_text for d in read_documents(f)]
-    err_console.print(f"writing GGUF ({dtype}) and checking it: reload, score held-out text, compare")
-    r = export_and_record(hf_dir, out_file, dtype, texts)
+    r = export_and_record(hf_dir, out_file, dtype, texts, on_status=lambda s: err_console.print(s))
     c = r["check"]
     typer.echo(f"GGUF {dtype}: {r['file']} ({r['bytes'] / 1e6:,.1f} MB); bits/byte {c['gguf_bpb']:.5f} reloaded vs "
                f"{c['hf_bpb']:.5f} for the folder (difference {c['diff_bpb']:+.1e}, allowed {c['tolerance_bpb']}); "

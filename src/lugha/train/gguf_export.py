@@ -459,7 +459,7 @@ def record(hf_dir: str | Path, result: dict) -> Path | None:
 
 
 def export_and_record(hf_dir: str | Path, out_file: str | Path | None = None, dtype: str = "f16",
-                      check_texts: Sequence[str] | None = None) -> dict:
+                      check_texts: Sequence[str] | None = None, on_status=None) -> dict:
     """``export_gguf`` with the run's defaults: ``out_file`` = ``default_file``, the check
     on the run's held-out split, and the result recorded in the run's training.json (and model card)."""
     hf_dir = Path(hf_dir)
@@ -468,6 +468,8 @@ def export_and_record(hf_dir: str | Path, out_file: str | Path | None = None, dt
     _read_config(hf_dir)
     if check_texts is None:
         check_texts = default_check_texts(hf_dir)
+    if on_status:
+        on_status(f"writing GGUF ({dtype}) and checking it: reload, score held-out text, compare")
     result = export_gguf(hf_dir, out_file or default_file(hf_dir, dtype), dtype, check_texts)
     tj = record(hf_dir, result)
     result["recorded_in"] = str(tj) if tj else None
