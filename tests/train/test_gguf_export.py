@@ -50,10 +50,10 @@ def _bpb(spec: str, texts: list[str]) -> tuple[float, list[list[int]]]:
 
 
 def test_reloaded_gguf_scores_like_the_folder(exported, som):
-    """On the 20 held-out dev articles (not the run's validation split the export checked on),
+    """On 8 held-out dev articles (not the run's validation split the export checked on),
     each GGUF gives the folder's bits/byte within the tolerance the export asserts, and the same ids."""
     out, info = exported
-    held = [t for t in som[1].read_text(encoding="utf-8").splitlines() if t]
+    held = [t for t in som[1].read_text(encoding="utf-8").splitlines() if t][:8]
     hf_bpb, hf_ids = _bpb(f"hf:{out}", held)
     assert 2.0 < hf_bpb < 3.5  # a trained model (a uniform guess over 1,000 tokens is ~3.3)
     for dtype, tol in (("f16", 1e-3), ("q8_0", 5e-3)):
@@ -166,6 +166,17 @@ def test_bad_input_is_one_line(exported, tmp_path, cli):
     r = cli("train", "lora", "--base", "smollm2-135m", tmp_path / "missing.txt", "--out", tmp_path / "l",
             "--steps", "1", "--export-gguf", "f16")
     assert r.exit_code == 2 and "--export-gguf needs --merge" in r.output
+    from lugha.models.embedded import embedded_path
+
+    try:
+        embedded_path("gemma3-270m")
+    except LughaError:
+        pass  # the Gemma package is not installed: nothing to refuse
+    else:  # a Gemma base is refused from its GGUF header, before the text is read or the base loaded
+        r = cli("train", "lora", "--base", "gemma3-270m", tmp_path / "missing.txt", "--out", tmp_path / "l",
+                "--steps", "1", "--merge", "--export-gguf", "f16")
+        assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1
+        assert "--export-gguf supports the llama architecture only; the base 'gemma3-270m' is 'gemma3'" in r.output
 
     # a folder with no held-out split of its own needs --check-text
     bare = tmp_path / "bare"
@@ -188,3 +199,29 @@ def test_a_failing_check_leaves_no_file(exported, tmp_path, monkeypatch):
     with pytest.raises(LughaError, match=r"GGUF check failed \(f16\).*no file written"):
         gguf_export.export_gguf(src, tmp_path / "bad.gguf", "f16")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_lora_merged_smollm2_exports(som, tmp_path, cli):
+    """`train lora --merge --export-gguf` on SmolLM2-135M (LLaMA, 9 query / 3 key-value heads, a
+    49,152-token vocabulary, RoPE base 100,000): the merged model's GGUF passes the reload check on
+    the run's held-out split (recomputed from training.json)."""
+    pytest.importorskip("peft")
+    from lugha.errors import LughaError
+    from lugha.models.embedded import embedded_path
+
+    try:
+        embedded_path("smollm2-135m")
+    except LughaError as e:
+        pytest.skip(str(e))
+    train, _ = som
+    out = tmp_path / "smol"
+    r = cli("train", "lora", "--base", "smollm2-135m", train, "--out", out, "--steps", "1", "--merge",
+            "--export-gguf", "q8_0", "--set", "context=32", "--set", "batch_size=1", "--set", "eval_windows=1")
+    assert r.exit_code == 0, r.output
+    info = json.loads((out / "training.json").read_text())
+    e = info["gguf"]["q8_0"]
+    assert e["file"] == "merged/gguf/smol-q8_0.gguf" and (out / e["file"]).is_file()
+    c = e["check"]
+    assert c["passed"] and c["token_ids_equal"] and abs(c["diff_bpb"]) < 5e-3 and c["documents"] >= 1
+    assert 3.0 < c["hf_bpb"] < 5.0  # SmolLM2 on Somali: ~3.9 bits/byte zero-shot
+    assert e["tokenizer"]["tokens"] == 49152 and e["tensor_types"]["Q8_0"] == 30 * 7 + 1  # tied

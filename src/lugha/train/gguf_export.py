@@ -497,10 +497,12 @@ def check_exportable_base(spec: str) -> None:
             path = Path(s.path)
         if not path.is_file():
             return  # train_lora reports the missing base
-        from gguf import GGUFReader
+        from transformers.integrations.gguf import read_gguf_metadata  # header only: gguf's reader parses it all
 
-        f = GGUFReader(str(path)).fields.get("general.architecture")
-        arch = f.contents() if f is not None else None
+        try:
+            arch = read_gguf_metadata(str(path), ())[0].get("general.architecture")
+        except (OSError, ValueError, KeyError):
+            return  # not a readable GGUF: train_lora reports it
         where = path
     if arch is not None and arch != "llama":
         raise LughaError(f"--export-gguf supports the llama architecture only; the base {spec!r} is {arch!r}",
