@@ -99,6 +99,7 @@ def test_metadata_and_tokenizer_are_what_llama_cpp_reads(exported):
         assert f["tokenizer.ggml.merges"] == [" ".join(m) for m in tj["model"]["merges"]]  # rank order
         assert (f["tokenizer.ggml.bos_token_id"], f["tokenizer.ggml.eos_token_id"],
                 f["tokenizer.ggml.padding_token_id"]) == (0, 0, 0)
+        assert f["tokenizer.ggml.add_bos_token"] is True and "tokenizer.chat_template" not in f
         types = {t.name: t.tensor_type.name for t in r.tensors}
         assert "output.weight" not in types  # tied: llama.cpp uses token_embd as the output layer
         assert len(types) == 2 + 2 * 9  # token_embd, output_norm, 9 per block
@@ -204,7 +205,8 @@ def test_a_failing_check_leaves_no_file(exported, tmp_path, monkeypatch):
 def test_lora_merged_smollm2_exports(som, tmp_path, cli):
     """`train lora --merge --export-gguf` on SmolLM2-135M (LLaMA, 9 query / 3 key-value heads, a
     49,152-token vocabulary, RoPE base 100,000): the merged model's GGUF passes the reload check on
-    the run's held-out split (recomputed from training.json)."""
+    the run's held-out split (recomputed from training.json). Measured: q8_0 differs by -2.4e-3
+    bits/byte (SmolLM2's weights are a Q4_1 file dequantized, merged and re-quantized)."""
     pytest.importorskip("peft")
     from lugha.errors import LughaError
     from lugha.models.embedded import embedded_path
@@ -216,12 +218,14 @@ def test_lora_merged_smollm2_exports(som, tmp_path, cli):
     train, _ = som
     out = tmp_path / "smol"
     r = cli("train", "lora", "--base", "smollm2-135m", train, "--out", out, "--steps", "1", "--merge",
-            "--export-gguf", "q8_0", "--set", "context=32", "--set", "batch_size=1", "--set", "eval_windows=1")
+            "--export-gguf", "q8_0", "--set", "context=32", "--set", "batch_size=1", "--set", "eval_windows=1",
+            "--set", "val_permille=10")
     assert r.exit_code == 0, r.output
     info = json.loads((out / "training.json").read_text())
     e = info["gguf"]["q8_0"]
     assert e["file"] == "merged/gguf/smol-q8_0.gguf" and (out / e["file"]).is_file()
     c = e["check"]
     assert c["passed"] and c["token_ids_equal"] and abs(c["diff_bpb"]) < 5e-3 and c["documents"] >= 1
-    assert 3.0 < c["hf_bpb"] < 5.0  # SmolLM2 on Somali: ~3.9 bits/byte zero-shot
-    assert e["tokenizer"]["tokens"] == 49152 and e["tensor_types"]["Q8_0"] == 30 * 7 + 1  # tied
+    assert 2.0 < c["hf_bpb"] < 4.5  # SmolLM2 on Somali news (measured 2.91 on this split)
+    assert e["tokenizer"]["tokens"] == 49152 and e["tokenizer"]["chat_template"]
+    assert e["tensor_types"] == {"F32": 61, "F16": 0, "Q8_0": 30 * 7 + 1}  # tied: no output.weight

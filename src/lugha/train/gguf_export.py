@@ -154,8 +154,12 @@ def tokenizer_fields(hf_dir: Path, n_vocab: int) -> dict:
     merges = [m if isinstance(m, str) else " ".join(m) for m in model.get("merges") or []]
     tc_path = hf_dir / "tokenizer_config.json"
     tc = json.loads(tc_path.read_text(encoding="utf-8")) if tc_path.is_file() else {}
+    template = tc.get("chat_template")
+    if template is None and (hf_dir / "chat_template.jinja").is_file():
+        template = (hf_dir / "chat_template.jinja").read_text(encoding="utf-8")
+    # add_bos: lugha trains and scores every document as BOS t1 ... tn (train lm, and LoRA on any base)
     return {"tokens": tokens, "token_types": ttypes, "merges": merges, "pre": pre,
-            "normalizer_dropped": norm_kind, "add_bos": bool(tc.get("add_bos_token", True)),
+            "normalizer_dropped": norm_kind, "add_bos": True, "chat_template": template,
             "added": sorted(types)}
 
 
@@ -237,6 +241,8 @@ def write_gguf(hf_dir: str | Path, out_file: str | Path, dtype: str = "f16") -> 
             specials[key] = int(v)
     w.add_add_bos_token(tok["add_bos"])
     w.add_add_eos_token(False)
+    if isinstance(tok["chat_template"], str):  # an instruct base's (SmolLM2-Instruct), for Ollama / LM Studio
+        w.add_chat_template(tok["chat_template"])
 
     name_map = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, n_layer)
     counts = {"F32": 0, "F16": 0, "Q8_0": 0}
@@ -283,7 +289,8 @@ def write_gguf(hf_dir: str | Path, out_file: str | Path, dtype: str = "f16") -> 
                       "context": int(cfg.get("max_position_embeddings") or 2048), "rope_theta": theta},
             "tokenizer": {"model": "gpt2", "pre": tok["pre"], "tokens": len(tok["tokens"]),
                           "merges": len(tok["merges"]), "special_ids": specials, "add_bos": tok["add_bos"],
-                          "normalizer_dropped": tok["normalizer_dropped"]},
+                          "normalizer_dropped": tok["normalizer_dropped"],
+                          "chat_template": isinstance(tok["chat_template"], str)},
             "parameters": sum(p.numel() for p in model.parameters())}
 
 
