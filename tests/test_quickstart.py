@@ -253,6 +253,9 @@ def test_models_and_evaluate_equal_the_separate_commands_and_survive_a_kill(soma
     assert r.stages["evaluate"].result["models"][ngram]["signature"] == by_hand["signature"]
     assert 1.0 < m["bpb"] < 4.0
     assert set(r.summary["models"]) == {ngram, r.stages["models"].result["lm"]}
+    # `lugha compare` counts the `train lm` model as local (its folder's training.json), not as borrowed
+    kinds = {x["name"]: x["kind"] for x in json.loads((out / "evaluate" / "compare.json").read_text())["rows"]}
+    assert kinds == {"ngram6 (ngram)": "local n-gram", "lm (hf)": "local from scratch"}
     assert r.summary["contamination"]["test_documents"] == r.summary["split"]["heldout"]
     from lugha.signature import Signature
 

@@ -754,6 +754,9 @@ def write_dashboard(out: Path, s: Settings, runs: dict[str, StageRun], summary: 
     if "crawl" in r:
         blocks += [B.Heading("The crawl"),
                    B.Table(["category", "documents"], [[k, v] for k, v in r["crawl"]["counts"].items()]),
+                   B.Table(["language found", "documents", "share", "the claimed language"],
+                           [[f"{x['name']} ({x['code']})", x["docs"], f"{x['share']:.0%}", "yes" if x["matches_claim"] else ""]
+                            for x in r["crawl"]["langs"]]),
                    B.Paragraph([link(r["crawl"]["datasheet"], "datasheet"), " · ",
                                 link(r["crawl"]["audit_report"], "audit report")])]
     if "tokens" in r:
@@ -784,7 +787,9 @@ def write_dashboard(out: Path, s: Settings, runs: dict[str, StageRun], summary: 
         c = r["models"]["contamination"]
         blocks.append(B.Paragraph(f"contamination: {c['dirty']} of {c['test_documents']} held-out documents share "
                                   f"an n-gram with the training text ({c['share']:.1%})"))
-    report = B.Report(f"lugha quickstart: {summary['lang']}", blocks,
+    from lugha.langs import resolve
+
+    report = B.Report(f"lugha quickstart: {resolve(summary['lang']).name} ({summary['lang']})", blocks,
                       subtitle=f"{s.reference} + {len(s.crawl)} crawl input(s)",
                       signature=summary["signature"])
     p = out / "index.html"
