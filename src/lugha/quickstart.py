@@ -522,7 +522,7 @@ def _read_json(p: Path) -> dict:
 
 def stage_key(name: str, s: Settings, upstream: dict[str, str]) -> str:
     """What the stage's outputs depend on: its input files' hashes, its settings, upstream keys."""
-    settings: dict[str, Any] = {"lang": s.lang, "version": 2}
+    settings: dict[str, Any] = {"lang": s.lang, "version": 3}  # 3: the tax pairs UDHR paragraphs by article
     inputs: dict[str, str] = {}
     if name == "split":
         inputs = {str(s.reference): sha256_file(s.reference)}
