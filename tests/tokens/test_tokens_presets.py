@@ -66,6 +66,17 @@ def test_pypi_presets_work_without_npm():
         assert specs.preset_installed(name), name
 
 
+def test_a_preset_file_without_its_library_is_not_installed(monkeypatch):
+    """The core install (`make demo`) can find npm presets in a shared cache but has no `tokenizers`
+    or `tiktoken` to read them: the quickstart must then fall back to the baselines, not fail."""
+    assert specs.preset_path("gpt4-cl100k").is_file() and specs.preset_installed("gpt4-cl100k")
+    real = specs._find_spec
+    monkeypatch.setattr(specs, "_find_spec", lambda m: None if m in ("tiktoken", "tokenizers") else real(m))
+    assert specs.preset_path("gpt4-cl100k").is_file()  # the vocabulary file is still there
+    assert not specs.preset_installed("gpt4-cl100k") and not specs.preset_installed("deepseek-v4")
+    assert specs.preset_installed("mistral-tekken")  # mistral-common is its own library
+
+
 def test_unknown_spec_lists_presets(cli, tmp_path):
     (tmp_path / "eng.txt").write_text("a\n", encoding="utf-8")
     (tmp_path / "amh.txt").write_text("ሀ\n", encoding="utf-8")

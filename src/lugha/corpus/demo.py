@@ -46,10 +46,12 @@ def _sentences(code: str) -> list[str]:
     return out
 
 
-def build_demo_corpus(path: str | Path, seed: int = 7) -> dict[str, int]:
-    """Write the demo corpus (one document per line); return how many lines of each kind went in."""
+def build_demo_corpus(path: str | Path, seed: int = 7, tigrinya: list[str] | None = None) -> dict[str, int]:
+    """Write the demo corpus (one document per line); return how many lines of each kind went in.
+    `tigrinya`: the Tigrinya sentences to use (default: every gflanguages one; `lugha quickstart
+    --demo` keeps some of them apart as the trusted reference)."""
     rng = random.Random(seed)
-    tir = _sentences("ti_Ethi")
+    tir = _sentences("ti_Ethi") if tigrinya is None else list(tigrinya)
     amh = _sentences("am_Ethi")
     eng = _sentences("en_Latn")
     hau = _sentences("ha_Latn")
@@ -57,7 +59,8 @@ def build_demo_corpus(path: str | Path, seed: int = 7) -> dict[str, int]:
     lines: list[tuple[str, str]] = []
     lines += [("tir", s) for s in tir]
     lines += [("tir-exact-dup", s) for s in rng.sample(tir, min(6, len(tir)))]
-    lines += [("tir-near-dup", s + " እዩ") for s in rng.sample([t for t in tir if len(t) > 60], 4)]
+    long_tir = [t for t in tir if len(t) > 60]
+    lines += [("tir-near-dup", s + " እዩ") for s in rng.sample(long_tir, min(4, len(long_tir)))]
     lines += [("tir-short", s.split()[0] + " " + s.split()[1]) for s in rng.sample(tir, 6)]
     lines += [("amh", s) for s in amh[:12]]
     lines += [("eng", s) for s in eng[:8]]

