@@ -229,3 +229,24 @@ def test_batched_char_profiles_equal_char_profile(shared_data):
     assert char_profiles(texts) == [char_profile(t) for t in texts]
     long = ["ab c" * (_PROFILE_CHARS // 3), "short one", "ሰላም " * (_PROFILE_CHARS // 8), "x"]
     assert char_profiles(long) == [char_profile(t) for t in long]
+
+
+def test_batch_normalise_equals_normalise(shared_data, monkeypatch):
+    """The audit normalises a whole batch with a fold mask instead of one regex substitution per
+    text: the fold mask is the regex's own class on every code point, and the strings are equal on
+    real text in 46 languages, odd code points, empty texts and groups split around long texts."""
+    import numpy as np
+
+    from lugha.corpus import dedup
+
+    mask = dedup._fold_mask()
+    single = dedup.regex.compile(r"[\p{P}\p{S}\p{N}\s]")
+    want = np.array([bool(single.match(chr(c))) for c in range(len(mask))])
+    assert (mask == want).all()
+    texts = []
+    for f in sorted((shared_data / "ntrex128").glob("newstest2019-ref.*.txt"))[:46]:
+        texts += f.read_text(encoding="utf-8").splitlines()[:20]
+    texts += ["", " ", "  a  ", "!!", "a\u00a0\u2000b", "\x1c x \x1c", "x\ud800y", "Ⅻ ½ ﬁ ǅ", "١٢٣ ፡። ☃ 😀 ̈a", ""]
+    assert dedup.normalise_batch(texts) == [dedup.normalise(t) for t in texts]
+    monkeypatch.setattr(dedup, "_NORM_CHARS", 64)  # groups of a few texts; long ones alone
+    assert dedup.normalise_batch(texts) == [dedup.normalise(t) for t in texts]

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from lugha.corpus import signals as sig
 from lugha.corpus.categories import CATEGORIES, CATEGORY_NAMES, ROW_COLUMNS, SIGNAL_COLUMNS  # noqa: F401
 from lugha.corpus.config import load_config
-from lugha.corpus.dedup import DedupParams, batch_bands, cluster, exact_hash, minhash_signatures, normalise
+from lugha.corpus.dedup import DedupParams, batch_bands, cluster, exact_hash, minhash_signatures, normalise_batch
 from lugha.corpus.pii import KINDS as PII_KINDS
 from lugha.corpus.pii import count_pii, find_pii, region_for
 from lugha.corpus.report import write_reports
@@ -220,7 +220,7 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
     cols: dict[str, list] = {f.name: [] for f in schema}
     good = [it for it in batch if isinstance(it, Record)]
     preds = iter(ident.identify([r.text for r in good]) if good else [])
-    norms = [normalise(r.text) for r in good]
+    norms = normalise_batch([r.text for r in good])
     profs = iter(sig.char_profiles([r.text for r in good]))
     sigs = iter(batch_bands(minhash_signatures(norms, params), params))
     n_bands = params.bands
