@@ -109,7 +109,7 @@ def document_signals(text: str, lang: Lang, boiler: sig.Boilerplate, region: str
     toks = sig.words(text)
     expected = sum(n for sc, n in prof.scripts.items() if sc in lang.scripts) if lang.scripts else prof.letters
     script_letters = sum(prof.scripts.values())
-    spans = find_pii(text, region)
+    spans = find_pii(text, region, prof.digits)
     pii = count_pii(spans)
     nonspace = max(1, prof.chars - prof.spaces)
     out = {
@@ -224,6 +224,10 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
     profs = iter(sig.char_profiles([r.text for r in good]))
     sigs = iter(batch_bands(minhash_signatures(norms, params), params))
     n_bands = params.bands
+    band_cols = [cols[band_column(b)] for b in range(n_bands)]  # column lists looked up once a batch
+    lid_cols = [(b, cols[f"lid_{b}"], cols[f"lid_{b}_score"]) for b in backends]
+    row_cols = [(name, cols[name]) for name in ROW_COLUMNS]
+    signal_cols = [(name, cols[name]) for name in SIGNAL_COLUMNS]
     norms_it = iter(norms)
     for it in batch:
         src = stats["by_source"].setdefault(it.source, {"records": 0, "unreadable": 0})
@@ -252,16 +256,20 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
             "error": None,
         }
         bands = next(sigs)
-        for name in ROW_COLUMNS:
-            cols[name].append(row[name])
-        for name in SIGNAL_COLUMNS:
-            cols[name].append(s[name])
-        for b in range(n_bands):
-            cols[band_column(b)].append(None if bands is None else bands[b])
-        for b in backends:
+        for name, col in row_cols:
+            col.append(row[name])
+        for name, col in signal_cols:
+            col.append(s[name])
+        if bands is None:
+            for col in band_cols:
+                col.append(None)
+        else:
+            for col, h in zip(band_cols, bands):
+                col.append(h)
+        for b, lab_col, score_col in lid_cols:
             lab, score = p.votes.get(b, ("und", 0.0))
-            cols[f"lid_{b}"].append(lab)
-            cols[f"lid_{b}_score"].append(float(score))
+            lab_col.append(lab)
+            score_col.append(float(score))
         _count(stats, row, s, cat)
     return pa.Table.from_pydict(cols, schema=schema)
 
