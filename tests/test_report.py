@@ -113,3 +113,30 @@ def test_unicode_range_merges_runs():
 def test_other_focus_scripts_get_their_face(text, family):
     faces = _decoded_faces(Report("t", [Paragraph(Sample(text))]).html())
     assert list(faces) == [f"lugha Noto Sans {family}"]
+
+
+def test_font_subsets_are_cached_between_pages(tmp_path, monkeypatch):
+    """A page asking for the same characters of a face again gets the cached subset, byte for byte,
+    without running fontTools; a damaged entry is subset afresh; LUGHA_FONT_CACHE=0 writes nothing."""
+    monkeypatch.setenv("LUGHA_CACHE", str(tmp_path))
+    text = "ሰላም ዓለም مرحبا"
+    first = fonts.font_faces(text)
+    entries = sorted((tmp_path / "fonts").iterdir())
+    assert len(entries) == 2 and set(first.faces) == {"lugha Noto Sans Ethiopic", "lugha Noto Sans Arabic"}
+
+    def boom(*a, **k):
+        raise AssertionError("fontTools ran although the subset was cached")
+
+    monkeypatch.setattr(fonts, "subset", boom)
+    again = fonts.font_faces(text)
+    assert again.css == first.css and again.faces == first.faces and again.bytes == first.bytes
+    with pytest.raises(AssertionError, match="fontTools ran"):
+        fonts.font_faces(text + " ሀ")  # another character set is another entry
+    monkeypatch.undo()
+    monkeypatch.setenv("LUGHA_CACHE", str(tmp_path))
+    entries[0].write_bytes(b"not json\n")
+    assert fonts.font_faces(text).faces == first.faces
+    assert entries[0].read_bytes().startswith(b'{"codepoints": [')
+    monkeypatch.setenv("LUGHA_CACHE", str(tmp_path / "off"))
+    monkeypatch.setenv("LUGHA_FONT_CACHE", "0")
+    assert fonts.font_faces(text).faces == first.faces and not (tmp_path / "off").exists()

@@ -222,3 +222,55 @@ def test_batched_char_profiles_equal_char_profile(shared_data):
     assert char_profiles(texts) == [char_profile(t) for t in texts]
     long = ["ab c" * (_PROFILE_CHARS // 3), "short one", "ሰላም " * (_PROFILE_CHARS // 8), "x"]
     assert char_profiles(long) == [char_profile(t) for t in long]
+
+
+def test_batch_normalise_equals_normalise(shared_data, monkeypatch):
+    """The audit normalises a whole batch with a fold mask instead of one regex substitution per
+    text: the fold mask is the regex's own class on every code point, and the strings are equal on
+    real text in 46 languages, odd code points, empty texts and groups split around long texts."""
+    import numpy as np
+
+    from lugha.corpus import dedup
+
+    mask = dedup._fold_mask()
+    single = dedup.regex.compile(r"[\p{P}\p{S}\p{N}\s]")
+    want = np.array([bool(single.match(chr(c))) for c in range(len(mask))])
+    assert (mask == want).all()
+    texts = []
+    for f in sorted((shared_data / "ntrex128").glob("newstest2019-ref.*.txt"))[:46]:
+        texts += f.read_text(encoding="utf-8").splitlines()[:20]
+    texts += ["", " ", "  a  ", "!!", "a\u00a0\u2000b", "\x1c x \x1c", "x\ud800y", "Ⅻ ½ ﬁ ǅ", "١٢٣ ፡። ☃ 😀 ̈a", ""]
+    assert dedup.normalise_batch(texts) == [dedup.normalise(t) for t in texts]
+    monkeypatch.setattr(dedup, "_NORM_CHARS", 64)  # groups of a few texts; long ones alone
+    assert dedup.normalise_batch(texts) == [dedup.normalise(t) for t in texts]
+
+
+def test_pii_digit_bound_from_the_profile_gives_the_same_spans(shared_data, monkeypatch):
+    """The audit passes each text's profile count of numeric characters to find_pii, which skips
+    the IPv4 and phone searches below 4 and 7 digits: every span stays the same on real news
+    paragraphs and on texts with IPs and phones, and the IPv4 regex never runs on a digit-free text."""
+    import csv
+
+    from lugha.corpus import pii
+    from lugha.corpus.signals import char_profiles
+
+    csv.field_size_limit(1 << 30)
+    texts = []
+    for f in sorted((shared_data / "masakhanews_lm").glob("*.tsv")):
+        with open(f, encoding="utf-8", newline="") as fh:
+            for i, row in enumerate(csv.DictReader(fh, delimiter="\t")):
+                if i >= 40:
+                    break
+                texts += [p for p in (row["text"] or "").split("\n") if p.strip()]
+    texts += ["server 10.0.0.1 ni", "ip ::1 and fe80::1:2", "1.2.3", "kira +234 (803) 123-4567.", "١٢٣٤٥٦٧ ٠٨٠٣",
+              "mail a@b.ng www.bbc.com/hausa 8.8.8.8", "no digits here. none: at all"]
+    profs = char_profiles(texts)
+    assert [find_pii(t, "NG", p.digits) for t, p in zip(texts, profs)] == [find_pii(t, "NG") for t in texts]
+    assert sum(p.digits < 4 for p in profs) > 100  # the bound does skip searches on this text
+
+    class Boom:
+        def finditer(self, text):
+            raise AssertionError(f"IPv4 search ran on {text!r}")
+
+    monkeypatch.setattr(pii, "_IPV4", Boom())
+    assert find_pii("babu lamba a nan. ko: daya", "NG", 0) == []

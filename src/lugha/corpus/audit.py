@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from lugha.corpus import signals as sig
 from lugha.corpus.categories import CATEGORIES, CATEGORY_NAMES, ROW_COLUMNS, SIGNAL_COLUMNS  # noqa: F401
 from lugha.corpus.config import load_config
-from lugha.corpus.dedup import DedupParams, batch_bands, cluster, exact_hash, minhash_signatures, normalise
+from lugha.corpus.dedup import DedupParams, batch_bands, cluster, exact_hash, minhash_signatures, normalise_batch
 from lugha.corpus.pii import KINDS as PII_KINDS
 from lugha.corpus.pii import count_pii, find_pii, region_for
 from lugha.corpus.report import write_reports
@@ -109,7 +109,7 @@ def document_signals(text: str, lang: Lang, boiler: sig.Boilerplate, region: str
     toks = sig.words(text)
     expected = sum(n for sc, n in prof.scripts.items() if sc in lang.scripts) if lang.scripts else prof.letters
     script_letters = sum(prof.scripts.values())
-    spans = find_pii(text, region)
+    spans = find_pii(text, region, prof.digits)
     pii = count_pii(spans)
     nonspace = max(1, prof.chars - prof.spaces)
     out = {
@@ -220,10 +220,14 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
     cols: dict[str, list] = {f.name: [] for f in schema}
     good = [it for it in batch if isinstance(it, Record)]
     preds = iter(ident.identify([r.text for r in good]) if good else [])
-    norms = [normalise(r.text) for r in good]
+    norms = normalise_batch([r.text for r in good])
     profs = iter(sig.char_profiles([r.text for r in good]))
     sigs = iter(batch_bands(minhash_signatures(norms, params), params))
     n_bands = params.bands
+    band_cols = [cols[band_column(b)] for b in range(n_bands)]  # column lists looked up once a batch
+    lid_cols = [(b, cols[f"lid_{b}"], cols[f"lid_{b}_score"]) for b in backends]
+    row_cols = [(name, cols[name]) for name in ROW_COLUMNS]
+    signal_cols = [(name, cols[name]) for name in SIGNAL_COLUMNS]
     norms_it = iter(norms)
     for it in batch:
         src = stats["by_source"].setdefault(it.source, {"records": 0, "unreadable": 0})
@@ -252,16 +256,20 @@ def _audit_batch(batch, lang, cats_cfg, params, boiler, region, ident, backends,
             "error": None,
         }
         bands = next(sigs)
-        for name in ROW_COLUMNS:
-            cols[name].append(row[name])
-        for name in SIGNAL_COLUMNS:
-            cols[name].append(s[name])
-        for b in range(n_bands):
-            cols[band_column(b)].append(None if bands is None else bands[b])
-        for b in backends:
+        for name, col in row_cols:
+            col.append(row[name])
+        for name, col in signal_cols:
+            col.append(s[name])
+        if bands is None:
+            for col in band_cols:
+                col.append(None)
+        else:
+            for col, h in zip(band_cols, bands):
+                col.append(h)
+        for b, lab_col, score_col in lid_cols:
             lab, score = p.votes.get(b, ("und", 0.0))
-            cols[f"lid_{b}"].append(lab)
-            cols[f"lid_{b}_score"].append(float(score))
+            lab_col.append(lab)
+            score_col.append(float(score))
         _count(stats, row, s, cat)
     return pa.Table.from_pydict(cols, schema=schema)
 

@@ -62,8 +62,12 @@ def _region(iso3: str) -> str | None:
         return None
 
 
-def find_pii(text: str, region: str | None = None) -> list[PiiSpan]:
-    """All PII spans, sorted by start; overlapping matches keep the earliest, longest one."""
+def find_pii(text: str, region: str | None = None, digits: int | None = None) -> list[PiiSpan]:
+    """All PII spans, sorted by start; overlapping matches keep the earliest, longest one.
+
+    `digits`: an upper bound on the text's decimal digits when the caller knows one (the audit
+    passes its character profile's count of \\p{N}, a superset of \\d): too few digits for an IP
+    address or a phone number skips those searches (same spans)."""
     spans: list[PiiSpan] = []
     if "@" in text:
         spans += [PiiSpan("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
@@ -75,12 +79,13 @@ def find_pii(text: str, region: str | None = None) -> list[PiiSpan]:
                 end -= 1
             spans.append(PiiSpan("url", m.start(), end))
     if "." in text or ":" in text:
-        for m in _IPV4.finditer(text):
-            try:
-                ipaddress.IPv4Address(m.group())
-                spans.append(PiiSpan("ip", m.start(), m.end()))
-            except ValueError:
-                pass
+        if digits is None or digits >= 4:  # an IPv4 address has at least 4 digits
+            for m in _IPV4.finditer(text):
+                try:
+                    ipaddress.IPv4Address(m.group())
+                    spans.append(PiiSpan("ip", m.start(), m.end()))
+                except ValueError:
+                    pass
         if text.count(":") >= 2:
             for m in _IPV6.finditer(text):
                 try:
@@ -89,7 +94,8 @@ def find_pii(text: str, region: str | None = None) -> list[PiiSpan]:
                 except ValueError:
                     pass
     # libphonenumber is slow, and news text is full of digits (dates, amounts) that are no phone
-    if len(_DIGITS.findall(text)) >= _PHONE_MIN_DIGITS and _phone_run().search(text):
+    if ((digits is None or digits >= _PHONE_MIN_DIGITS) and len(_DIGITS.findall(text)) >= _PHONE_MIN_DIGITS
+            and _phone_run().search(text)):
         spans += _phones(text, region)
     return _resolve_overlaps(spans)
 

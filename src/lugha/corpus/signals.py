@@ -207,18 +207,18 @@ def repetition(text: str, toks: list[str]) -> dict[str, float]:
             c = Counter(lines)
             dup_line = sum(n - 1 for n in c.values()) / len(lines)
     if len(toks) >= 4:
-        bigrams = list(zip(toks, toks[1:]))
-        if len(set(bigrams)) < len(bigrams):  # most sentences repeat no bigram: skip counting
+        c2 = Counter(zip(toks, toks[1:]))  # one counting pass (no separate set to look for repeats)
+        if len(c2) < len(toks) - 1:  # most sentences repeat no bigram: nothing more to count
             total = sum(map(len, toks))
-            (a, b), n = Counter(bigrams).most_common(1)[0]
+            (a, b), n = c2.most_common(1)[0]
             top2 = min(1.0, n * (len(a) + len(b)) / total) if total else 0.0
             if len(toks) >= 10:
-                grams = list(zip(toks, toks[1:], toks[2:], toks[3:], toks[4:]))
-                c5 = Counter(grams)
-                if len(c5) < len(grams):  # most documents repeat no 5-gram: nothing is covered
+                c5 = Counter(zip(toks, toks[1:], toks[2:], toks[3:], toks[4:]))
+                if len(c5) < len(toks) - 4:  # most documents repeat no 5-gram: nothing is covered
                     covered = bytearray(len(toks))
-                    for i, g in enumerate(grams):
-                        if c5[g] > 1:
+                    rep = {g for g, k in c5.items() if k > 1}
+                    for i, g in enumerate(zip(toks, toks[1:], toks[2:], toks[3:], toks[4:])):
+                        if g in rep:
                             covered[i:i + 5] = b"\x01\x01\x01\x01\x01"
                     dup5 = sum(len(w) for w, cov in zip(toks, covered) if cov) / total if total else 0.0
     return {"dup_line_frac": dup_line, "top_2gram_frac": top2, "dup_5gram_frac": dup5}

@@ -279,10 +279,19 @@ class LangidBackend:
         if len(docs):
             from scipy.sparse import csr_matrix  # a datasketch dependency
 
-            # duplicates (a feature seen several times in a text) are summed by the conversion
-            w = csr_matrix((np.ones(len(docs), dtype=np.float32), (docs, feats)), shape=(n, self._ptc.shape[0]))
-            w.sum_duplicates()
-            np.log1p(w.data, out=w.data)
+            # count each (text, feature) pair with one sort of a combined key: the rows come out in
+            # CSR order, so the matrix is built as is (no COO conversion and per-row index sort;
+            # the same entries in the same order, so the same sums bit for bit, tested)
+            nf = self._ptc.shape[0]
+            key = docs * nf + feats
+            key.sort()
+            first = np.flatnonzero(np.diff(key)) + 1
+            starts = np.concatenate(([0], first))
+            uniq = key[starts]
+            counts = np.diff(np.append(starts, len(key))).astype(np.float32)
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(uniq // nf, minlength=n), out=indptr[1:])
+            w = csr_matrix((np.log1p(counts), (uniq % nf).astype(np.int32), indptr), shape=(n, nf))
             out = np.asarray(w @ self._ptc, dtype=np.float32)
             has = np.diff(w.indptr) > 0
         else:
