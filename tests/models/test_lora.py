@@ -186,9 +186,10 @@ REAL = {
     # base: (settings, steps). Short sequences: a 1,024-token Gemma step costs ~20 CPU-s and ~8 GB.
     "smollm2-135m": ({"context": 64, "batch_size": 4, "lr": 2e-3, "warmup_steps": 1, "val_permille": 20,
                       "eval_windows": 1}, 6),
-    # Gemma 3 270M is not here: two short runs raised its held-out bpb instead of lowering it
-    # (2.736 -> 2.749 at lr 2e-3, 4 x 2 x 32 tokens; -> 3.003 at lr 5e-3, 8 x 4 x 64), cause not found yet
-    # (docs/train.md). A test that fails on main helps nobody; this one returns when Gemma LoRA learns.
+    # Gemma 3 270M at the library's default lr (5e-4): at 2e-3 / 5e-3 its held-out bpb goes up whatever
+    # the rows (docs/train.md); on train lm's packed windows (no BOS at position 0)
+    # it fell by 0.039 only, on BOS-first document rows by 0.088 (measured 2026-12-01).
+    "gemma3-270m": ({"context": 64, "batch_size": 4, "warmup_steps": 1, "val_permille": 20, "eval_windows": 1}, 8),
 }
 
 
@@ -212,7 +213,8 @@ def test_lora_on_real_model_lowers_bpb_merged_equals_adapter(base, somali, tmp_p
     ev = info["eval"][str(held)]
     assert ev["bpb"] < ev["zero_shot_bpb"] - 0.05, ev  # adapted to Somali news
     assert info["val_bpb"] < info["zero_shot_val_bpb"]
-    assert info["steps"] == steps and info["tokens_seen"] == steps * sets["batch_size"] * sets["context"]
+    # tokens seen = scored targets: steps x batch rows of at most context tokens (padding not counted)
+    assert info["steps"] == steps and 0 < info["tokens_seen"] <= steps * sets["batch_size"] * sets["context"]
     assert info["base"] == base and info["signature"]["params"]["base_sha256"] == load_sha(base)
 
     shutil.move(tmp_path / "a", tmp_path / "elsewhere")  # an embedded base is found wherever pip put it
