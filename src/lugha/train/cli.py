@@ -138,19 +138,15 @@ def train_ngram(
     order: int = typer.Option(6, "--order", min=1, max=12, help="n-gram order (characters)."),
     out: Path = typer.Option(..., "--out", help="Model file to write (gzipped JSON of n-gram counts)."),
 ):
-    """Character n-gram LM with interpolated Kneser-Ney smoothing, evaluated as `ngram:PATH`."""
-    from lugha.models.ngram import KneserNeyLM
-    from lugha.records import expand_inputs, iter_texts
+    """Character n-gram LM with interpolated Kneser-Ney smoothing, evaluated as `ngram:PATH`; writes OUT.training.json."""
+    from lugha.train.ngram import train_ngram, training_json_path
 
-    files = expand_inputs(corpus)
-    counts: dict = {}
-    t0 = time.perf_counter()
-    lm = KneserNeyLM.train(iter_texts(files, counts=counts), order=order)
-    skipped = counts.get("unreadable", 0)
-    lm.save(out)
-    err_console.print(f"trained a {order}-gram model: {len(lm.ngram_counts):,} {order}-grams, "
-                      f"{len(lm.vocab):,} symbols, {time.perf_counter() - t0:.1f} s"
-                      + (f", {skipped} unreadable records skipped" if skipped else "") + f" -> {out}")
+    info = train_ngram(corpus, order, out)
+    skipped = info["data"]["counts"]["unreadable"]
+    err_console.print(f"trained a {order}-gram model: {info['ngrams']:,} {order}-grams, "
+                      f"{info['symbols']:,} symbols, {info['characters_seen']:,} characters, {info['seconds']:.1f} s"
+                      + (f", {skipped} unreadable records skipped" if skipped else "")
+                      + f" -> {out} ({training_json_path(out).name})")
 
 
 try:  # `lugha train lora` lives in its own module, lugha/train/lora_cli.py, when installed

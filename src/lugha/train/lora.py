@@ -6,7 +6,9 @@
    backends; its held-out bits per byte are measured first (zero-shot);
 2. the text is split as `lugha train lm` splits it (lugha.train.data: a validation split by document
    hash; documents also in an ``--eval`` file are dropped from training and counted), each document
-   encoded as ``BOS t1 ... tn`` with the base's tokenizer and packed into windows;
+   encoded with the base's tokenizer and cut into rows that each start with BOS, as lugha's scoring
+   reads a document (``DocumentBatches``; not ``train lm``'s packed windows, which start anywhere: a
+   borrowed model such as Gemma 3 is far off its distribution without BOS at position 0);
 3. peft injects rank-``r`` adapters into every linear layer (``target_modules="all-linear"``) and
    lugha's own loop (lugha.train.loop) trains only them;
 4. DIR gets peft's adapter files, ``lugha_lora.json`` (the base by embedded name or by a path
@@ -56,12 +58,18 @@ def load_base(spec: str, device: str | None = None):
     return base
 
 
-def pack(base, texts: list[str]):
-    """BOS t1..tn per document (BOS: the token lugha's scoring predicts the first token from), as uint32."""
-    import numpy as np
+def encode_documents(base, texts: list[str]) -> list[list[int]]:
+    """Each document's token ids under the base's tokenizer, without special tokens (lugha's scoring
+    puts the base's BOS, ``base.prefix``, in front)."""
+    return [base.encode(t) for t in texts]
 
-    parts = [np.array([base.prefix, *base.encode(t)], dtype=np.uint32) for t in texts]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)
+
+def document_batches(base, docs: list[list[int]], cfg: dict, seed: int):
+    """Training rows as lugha's scoring reads a document: BOS first (lugha.train.data.DocumentBatches)."""
+    from lugha.train import data as D
+
+    return D.DocumentBatches(docs, base.prefix, cfg["context"], cfg["batch_size"], cfg["grad_accum"], seed,
+                             pad=base.pad)
 
 
 def save_merged(peft_model, tokenizer, out: Path) -> Path:
@@ -164,9 +172,14 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
     device = base.device
     base_sig = base.signature()
     status("tokenizing with the base's tokenizer")
-    train_tokens = pack(base, split.train)
-    val_tokens = pack(base, split.val)
-    batches = D.PackedBatches(train_tokens, cfg["context"], cfg["batch_size"], cfg["grad_accum"], seed)
+    train_docs = encode_documents(base, split.train)
+    val_docs = encode_documents(base, split.val)
+    n_train_tokens = sum(len(d) for d in train_docs)
+    n_val_tokens = sum(len(d) for d in val_docs)
+    if n_train_tokens < cfg["context"] + 1:  # as train lm refuses it
+        raise LughaError(f"the training text is {n_train_tokens:,} tokens, smaller than one context of "
+                         f"{cfg['context']:,} + 1 tokens; give more text or a smaller --context")
+    batches = document_batches(base, train_docs, cfg, seed)
     prep_seconds = time.perf_counter() - t_prep - load_seconds
 
     status(f"zero-shot: scoring {len(split.val):,} held-out documents"
@@ -185,9 +198,10 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
     n_params = sum(p.numel() for p in pm.parameters())
     trainable = sum(p.numel() for p in pm.parameters() if p.requires_grad)
 
-    windows = D.val_windows(val_tokens, cfg["context"], cfg["eval_windows"])
+    # the estimate during training: the first row (BOS t1 .. tk) of the first eval_windows documents
+    windows = [row for row, first in document_batches(base, val_docs, cfg, seed).rows if first][: cfg["eval_windows"]]
     val_bytes = sum(len(t.encode("utf-8")) for t in split.val)
-    tokens_per_byte = (len(val_tokens) - len(split.val)) / val_bytes
+    tokens_per_byte = n_val_tokens / val_bytes
 
     evaluate = window_evaluator(windows, tokens_per_byte, device)
 
@@ -195,7 +209,7 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
                           weight_decay=cfg["weight_decay"], grad_clip=cfg["grad_clip"], grad_accum=cfg["grad_accum"],
                           max_steps=steps, max_seconds=minutes * 60 if minutes is not None else None,
                           eval_seconds=cfg["eval_seconds"], checkpoint_seconds=float("inf"))
-    status(f"training {trainable:,} LoRA parameters (rank {cfg['rank']}) of {n_params:,} on {len(train_tokens):,} "
+    status(f"training {trainable:,} LoRA parameters (rank {cfg['rank']}) of {n_params:,} on {n_train_tokens:,} "
            f"tokens ({split.counts['train']:,} documents; {split.counts['validation']:,} held out"
            + (f"; {split.counts['dropped_eval_overlap']:,} dropped as also in --eval" if eval_paths else "") + ")")
     t_wall, cpu0 = time.perf_counter(), time.process_time()
@@ -237,14 +251,15 @@ def train_lora(base_spec: str, texts: Sequence[str | Path], out: str | Path, ran
         "steps": result.steps, "tokens_seen": result.tokens, "seconds": result.seconds,
         "stopped_by": result.stopped_by, "epochs": batches.epochs(result.steps), "train_loss": result.train_loss,
         "zero_shot_val_bpb": zero["bpb"], "val_bpb": after["bpb"],
-        "val_loss": -after["nats"] / max(len(val_tokens) - len(split.val), 1),
+        "val_loss": -after["nats"] / max(n_val_tokens, 1),
         "val_documents": after["documents"], "val_bytes": after["bytes"],
         "eval": {f: {**after_eval[f], "zero_shot_bpb": zero_eval[f]["bpb"]} for f in eval_docs},
         "evals": result.evals, "parameters": n_params, "trainable_parameters": trainable,
         "base_parameters": base_sig.get("n_params"), "config": cfg,
         "steps_requested": steps, "minutes_requested": minutes, "merged": "merged" if merge else None,
         "data": {"inputs": inputs, "eval_inputs": eval_inputs,
-                 "counts": {**split.counts, "train_tokens": int(len(train_tokens)), "val_tokens": int(len(val_tokens)),
+                 "counts": {**split.counts, "train_tokens": n_train_tokens, "val_tokens": n_val_tokens,
+                            "train_rows": len(batches.rows),
                             "train_bytes": sum(len(t.encode("utf-8")) for t in split.train)}},
         "compute": {"device": str(device), "torch_threads": torch.get_num_threads(), "wall_seconds": wall,
                     "cpu_seconds": cpu, "load_seconds": load_seconds, "prepare_seconds": prep_seconds,
