@@ -270,5 +270,9 @@ def test_compare_table_borrowed_adapted_local(cli, tiny_llama, tiny_text, tmp_pa
     assert f"LoRA takes {zero['name']} from {zero['bpb']:.3f} to {lora['bpb']:.3f} bpb after " \
         f"{info['tokens_seen']} training tokens" \
         in cmp["verdicts"]["hau"]
+    ngram_rec = json.loads((tmp_path / "hau3.lm.training.json").read_text())  # the n-gram's own record
+    ngram = rows[specs["ngram"]]
+    assert ngram["train_tokens"] == ngram_rec["characters_seen"] > 0
+    assert ngram["train_wall_s"] == ngram_rec["compute"]["wall_seconds"]
     md = (tmp_path / "cmp" / "compare.md").read_text()
     assert "| hau | borrowed + LoRA |" in md and "training tokens" in md

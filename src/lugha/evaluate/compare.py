@@ -31,7 +31,7 @@ def compact_signature(sig: dict) -> str:
     return format_signature(sig, short=True)
 
 
-TRAINING_TASKS = ("train-lm", "train-lora")
+TRAINING_TASKS = ("train-lm", "train-lora", "train-ngram")
 
 
 def load_results(paths: list[str | Path]) -> dict:
@@ -56,14 +56,17 @@ def load_results(paths: list[str | Path]) -> dict:
         if kind in ("bpb", "fidelity", "mt", "contamination"):
             out[kind].append(doc)
         elif (doc.get("signature") or {}).get("task") in TRAINING_TASKS:  # a training.json
-            out["training"][str(p.resolve().parent)] = doc
+            if doc["signature"]["task"] == "train-ngram":  # beside its model file: FILE.training.json
+                out["training"][str(p.resolve().with_name(p.name.removesuffix(".training.json")))] = doc
+            else:
+                out["training"][str(p.resolve().parent)] = doc
         elif isinstance(doc.get("premium"), dict):  # lugha tokens tax --json
             for spec, per_lang in doc["premium"].items():
                 if isinstance(per_lang, dict):
                     out["premium"].setdefault(spec, {}).update(per_lang)
         else:
             raise LughaError("not a lugha result: no `kind` (bpb/fidelity/mt/contamination), `premium` nor a "
-                             "training signature (train-lm/train-lora)", path=p)
+                             "training signature (train-lm/train-lora/train-ngram)", path=p)
         if "signature" in doc:
             out["signatures"].append(doc["signature"])
     return out
@@ -74,16 +77,22 @@ KINDS = ("borrowed", "borrowed + LoRA", "local from scratch", "local n-gram")
 
 def training_of(spec: str, known: dict) -> dict | None:
     """The training.json of a model: given on the command line, or next to the model's folder
-    (DIR/training.json; for DIR/merged, the LoRA's DIR/training.json)."""
+    (DIR/training.json; for DIR/merged, the LoRA's DIR/training.json; for ngram:FILE, FILE.training.json)."""
     backend, _, path = spec.partition(":")
-    if backend not in ("hf", "lora") or not path:
+    if backend not in ("hf", "lora", "ngram") or not path:
         return None
     d = Path(path).expanduser()
-    for folder in (d, d.parent) if d.name == "merged" else (d,):
-        key = str(folder.resolve())
+    if backend == "ngram":
+        from lugha.train.ngram import training_json_path
+
+        places = [(d.resolve(), training_json_path(d))]
+    else:
+        places = [(folder.resolve(), folder / "training.json")
+                  for folder in ((d, d.parent) if d.name == "merged" else (d,))]
+    for where, f in places:
+        key = str(where)
         if key in known:
             return known[key]
-        f = folder / "training.json"
         if f.is_file():
             try:
                 doc = json.loads(f.read_text(encoding="utf-8"))
