@@ -3,7 +3,6 @@ unchanged (property test over junk, blank, NUL, non-UTF-8 and real-language line
 
 from __future__ import annotations
 
-import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,20 +19,9 @@ line_bytes = st.one_of(
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(line_bytes, min_size=1, max_size=30), as_jsonl=st.booleans(), shard=st.integers(1, 7))
-def test_every_record_comes_out_once_with_its_text(tmp_path_factory, lines, as_jsonl, shard):
+def test_every_record_comes_out_once_with_its_text(tmp_path_factory, write_corpus, lines, as_jsonl, shard):
     d = tmp_path_factory.mktemp("cons")
-    if as_jsonl:
-        p = d / "c.jsonl"
-        body = []
-        for b in lines:
-            try:
-                body.append(json.dumps({"text": b.decode("utf-8")}).encode())
-            except UnicodeDecodeError:
-                body.append(b)
-    else:
-        p = d / "c.txt"
-        body = lines
-    p.write_bytes(b"\n".join(body) + b"\n")
+    p = write_corpus(d, lines, as_jsonl)
     res = run_clean([p], "hau", d / "out", workers=1, shard_records=shard, write_datasheet=False)
     assert res.conserved
     out = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
@@ -19,20 +18,9 @@ line_bytes = st.one_of(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(line_bytes, min_size=1, max_size=40), as_jsonl=st.booleans())
-def test_input_count_equals_categories_plus_unreadable(tmp_path_factory, lines, as_jsonl):
+def test_input_count_equals_categories_plus_unreadable(tmp_path_factory, write_corpus, lines, as_jsonl):
     d = tmp_path_factory.mktemp("fuzz")
-    if as_jsonl:
-        p = d / "c.jsonl"
-        body = []
-        for b in lines:
-            try:
-                body.append(json.dumps({"text": b.decode("utf-8")}).encode())
-            except UnicodeDecodeError:
-                body.append(b)  # raw junk: an unreadable JSON line
-    else:
-        p = d / "c.txt"
-        body = lines
-    p.write_bytes(b"\n".join(body) + b"\n")
+    p = write_corpus(d, lines, as_jsonl)
     res = run_audit([p], "tir", d / "out", workers=1)
     c = res.summary["counts"]
     assert c["total"] == len(lines)

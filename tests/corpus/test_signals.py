@@ -100,24 +100,13 @@ def test_batch_minhash_equals_datasketch_value_for_value():
     assert batch_bands(sigs, p) == [bands_of(sigs[0], p), bands_of(sigs[1], p), None]
 
 
-def test_batch_minhash_equals_datasketch_across_chunks():
-    """Texts are hashed in chunks joined end to end: no shingle may straddle two texts, whatever
-    their lengths (exactly min_chars, long, short ones skipped in between, several chunks)."""
-    import random
-
+def _assert_datasketch_signatures(texts: list[str], p: DedupParams) -> None:
+    """Each text's batch signature is datasketch's MinHash of its 5-character shingles; None below min_chars."""
     from datasketch import MinHash
 
     from lugha.corpus.dedup import minhash_signatures, shingle_hash
 
-    p = DedupParams()
-    rng = random.Random(7)
-    alphabet = "abcdeሀለሐመሠረሰ ابتث "
-    texts = []
-    for i in range(101):
-        n = rng.choice([3, p.min_chars - 1, p.min_chars, p.min_chars + 1, 60, 400])
-        texts.append("".join(rng.choice(alphabet) for _ in range(n)))
-    sigs = minhash_signatures(texts, p)
-    for t, sig in zip(texts, sigs):
+    for t, sig in zip(texts, minhash_signatures(texts, p)):
         if len(t) < p.min_chars:
             assert sig is None
             continue
@@ -126,14 +115,25 @@ def test_batch_minhash_equals_datasketch_across_chunks():
         assert (m.hashvalues == sig).all()
 
 
+def test_batch_minhash_equals_datasketch_across_chunks():
+    """Texts are hashed in chunks joined end to end: no shingle may straddle two texts, whatever
+    their lengths (exactly min_chars, long, short ones skipped in between, several chunks)."""
+    import random
+
+    p = DedupParams()
+    rng = random.Random(7)
+    alphabet = "abcdeሀለሐመሠረሰ ابتث "
+    texts = []
+    for i in range(101):
+        n = rng.choice([3, p.min_chars - 1, p.min_chars, p.min_chars + 1, 60, 400])
+        texts.append("".join(rng.choice(alphabet) for _ in range(n)))
+    _assert_datasketch_signatures(texts, p)
+
+
 def test_batch_minhash_equals_datasketch_on_long_texts():
     """Long texts are hashed in overlapping pieces and permuted in cache-sized blocks: a text across
     several blocks (9,000 characters) and several pieces (150,000) still gets datasketch's signature."""
     import random
-
-    from datasketch import MinHash
-
-    from lugha.corpus.dedup import minhash_signatures, shingle_hash
 
     p = DedupParams()
     rng = random.Random(11)
@@ -143,14 +143,7 @@ def test_batch_minhash_equals_datasketch_on_long_texts():
     # few distinct shingles, and unique ones across the first piece boundary (65,536): a shingle
     # lost or doubled at a piece edge changes the signature
     texts.append(("ab " * 30_000)[:65_530] + "qwertyuiop" + "ab " * 100)
-    sigs = minhash_signatures(texts, p)
-    for t, sig in zip(texts, sigs):
-        if len(t) < p.min_chars:
-            assert sig is None
-            continue
-        m = MinHash(num_perm=p.num_perm, seed=p.seed, scheme="affine32", hashfunc=shingle_hash)
-        m.update_batch({t[i:i + 5] for i in range(len(t) - 4)})
-        assert (m.hashvalues == sig).all()
+    _assert_datasketch_signatures(texts, p)
 
 
 def test_minhash_memory_is_bounded_on_an_8_mib_text():

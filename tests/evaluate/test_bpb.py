@@ -84,3 +84,13 @@ def test_unreadable_model_is_one_line_error(cli, tmp_path):
     r = cli("eval", "bpb", "--model", f"ngram:{junk}", text)
     assert r.exit_code == 2 and r.stderr.count("\n") == 1
     assert f"lugha: error: {junk}: not a lugha n-gram model" in r.stderr
+
+
+@pytest.mark.parametrize("name, code", [("som.dev.txt", "som"), ("newstest2019-ref.hau.txt", "hau"),
+                                        ("train.yor.src.txt", "yor"), ("held.val.amh.jsonl", "amh"),
+                                        ("notes.txt", "und")])
+def test_language_from_file_name_skips_split_words(name, code):
+    # dev, val and src are also ISO 639-3 codes (Domung, Vehes, Logudorese Sardinian)
+    from lugha.evaluate.texts import language_of
+
+    assert language_of(name) == code

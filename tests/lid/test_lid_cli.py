@@ -6,6 +6,7 @@ import json
 import re
 
 import pyarrow.parquet as pq
+import pytest
 
 from .data import ntrex, udhr_paragraphs, write_tsv
 
@@ -22,7 +23,7 @@ def test_train_then_eval_predict_curve(cli, shared_data, tmp_path):
     assert list(report["signature"]["inputs"]) == [str(train)]
 
     r = cli("lid", "eval", test, "--lid-model", tmp_path / "m.npz", "--json", tmp_path / "e.json",
-            "--html", tmp_path / "e.html")
+            "--html", tmp_path / "e.html", "--md", tmp_path / "e.md")
     assert r.exit_code == 0, r.output
     e = json.loads((tmp_path / "e.json").read_text())
     assert e["n"] == 120
@@ -32,6 +33,13 @@ def test_train_then_eval_predict_curve(cli, shared_data, tmp_path):
     assert "ensemble" in r.stdout and "macro-F1" in r.stdout
     html = (tmp_path / "e.html").read_text()
     assert "<svg" in html and not re.search(r"(src|href)=[\"']?https?:", html)  # no external request
+    md = (tmp_path / "e.md").read_text()
+    lines = md.splitlines()
+    head = next(line for line in lines if line.startswith("| language | texts |"))
+    row = next(line for line in lines if line.startswith("| amh |"))  # F1 per backend, as in the JSON
+    cells = dict(zip(head.strip("|").split(" | "), row.strip("|").split(" | ")))
+    assert {k.strip(): float(v) for k, v in cells.items() if k.strip() in e["backends"]} == \
+        pytest.approx({b: m["per_language"]["amh"]["f1"] for b, m in e["backends"].items()}, abs=5e-4)
 
     txt = tmp_path / "docs.txt"
     txt.write_text("\n".join(ntrex(shared_data, "tir", 5) + ntrex(shared_data, "eng", 5)) + "\n", encoding="utf-8")
@@ -50,12 +58,13 @@ def test_train_then_eval_predict_curve(cli, shared_data, tmp_path):
     assert len(rows) == 10 and rows[0]["votes"]["pycld2"]["lang"] in ("tir", "amh")
 
     r = cli("lid", "curve", train, "--test", test, "--sizes", "10,40", "--html", tmp_path / "c.html",
-            "--json", tmp_path / "c.json")
+            "--json", tmp_path / "c.json", "--md", tmp_path / "c.md")
     assert r.exit_code == 0, r.output
     c = json.loads((tmp_path / "c.json").read_text())
     assert [p["paragraphs_per_language"] for p in c["points"]][:2] == [10, 40]
     assert c["points"][-1]["f1"]["tir"] >= 0.95
     assert "<svg" in (tmp_path / "c.html").read_text()
+    assert "| 40 |" in (tmp_path / "c.md").read_text()
 
 
 def test_bad_labelled_file_is_one_line_error(cli, tmp_path):

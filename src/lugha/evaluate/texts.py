@@ -29,6 +29,12 @@ def read_documents(path: str | Path, limit: int | None = None) -> list[Record]:
     return docs
 
 
+# words that name a split or a side of a parallel corpus in file names, and that also happen to be
+# ISO 639-3 codes (dev = Domung, val = Vehes, src = Logudorese Sardinian, tgt = Central Tagbanwa,
+# all = Allar, mono = Bodo): som.dev.txt is Somali, not Domung
+NOT_A_LANGUAGE = frozenset({"dev", "val", "src", "tgt", "all", "mono"})
+
+
 def language_of(path: str | Path, lang: str | None = None) -> str:
     from lugha.langs import resolve
 
@@ -36,6 +42,8 @@ def language_of(path: str | Path, lang: str | None = None) -> str:
         return resolve(lang).code
     parts = Path(path).name.split(".")
     for part in reversed(parts[:-1]):
+        if part.lower() in NOT_A_LANGUAGE:
+            continue
         try:
             return resolve(part).code
         except LughaError:

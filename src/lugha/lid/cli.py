@@ -107,6 +107,7 @@ def register(app: typer.Typer) -> None:
         langs: Optional[str] = typer.Option(None, "--langs", help=LANGS_HELP),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Write every figure as JSON here."),
         html_out: Optional[Path] = typer.Option(None, "--html", help="Write an HTML page of the figures here."),
+        md_out: Optional[Path] = typer.Option(None, "--md", help="Write the figures as Markdown here."),
     ):
         """Per-language precision, recall, F1, false-positive rate, macro-F1, coverage and confusions
         for every backend and the ensemble."""
@@ -127,6 +128,11 @@ def register(app: typer.Typer) -> None:
 
             write_text_atomic(html_out, eval_html(result))
             out_console.print(f"HTML: {html_out}", highlight=False)
+        if md_out:
+            from lugha.lid.report import eval_markdown
+
+            write_text_atomic(md_out, eval_markdown(result))
+            out_console.print(f"Markdown: {md_out}", highlight=False)
 
     @lid.command()
     def train(
@@ -175,11 +181,12 @@ def register(app: typer.Typer) -> None:
         dev_fraction: float = typer.Option(0.2, "--dev-fraction"),
         html_out: Path = typer.Option(Path("lid-curve.html"), "--html", help="HTML page with the chart."),
         json_out: Optional[Path] = typer.Option(None, "--json"),
+        md_out: Optional[Path] = typer.Option(None, "--md", help="Also write the table as Markdown here."),
     ):
         """F1 per language as the training set grows: how much text a community must collect."""
         from rich.table import Table
 
-        from lugha.lid.report import curve_html
+        from lugha.lid.report import curve_html, curve_markdown
         from lugha.lid.train import learning_curve
         from lugha.records import write_json, write_text
 
@@ -201,5 +208,8 @@ def register(app: typer.Typer) -> None:
         out_console.print(t)
         write_text(html_out, curve_html(c, c["signature"]))
         out_console.print(f"HTML: {html_out}", highlight=False)
+        if md_out:
+            write_text(md_out, curve_markdown(c, c["signature"]))
+            out_console.print(f"Markdown: {md_out}", highlight=False)
         if json_out:
             write_json(json_out, c)
