@@ -132,6 +132,46 @@ def run_hf(steps: int) -> list[float]:
     return times
 
 
+class LitWindows:
+    """Packed windows of context + 1 tokens for litgpt (it shifts them itself); a torch Dataset by
+    duck typing, defined at module level because litgpt pickles its data loader into the checkpoint."""
+
+    def __init__(self, batches, steps: int):
+        self.batches, self.steps = batches, steps
+
+    def __len__(self):
+        return (self.steps + 1) * SHAPE["batch"]
+
+    def __getitem__(self, i):
+        import torch
+
+        b = self.batches(i // SHAPE["batch"])[0]
+        return torch.cat([b["input_ids"][i % SHAPE["batch"]], b["labels"][i % SHAPE["batch"], -1:]])
+
+
+def litgpt_data_module(base):
+    global _LitData
+    if "_LitData" not in globals():
+        import torch
+
+        class _LitData(base):
+            def __init__(self, windows):
+                self.windows = windows
+
+            def connect(self, tokenizer=None, batch_size=1, max_seq_length=None, **kw):
+                pass
+
+            def train_dataloader(self):
+                return torch.utils.data.DataLoader(self.windows, batch_size=SHAPE["batch"], shuffle=False)
+
+            def val_dataloader(self):
+                return torch.utils.data.DataLoader(self.windows, batch_size=SHAPE["batch"])
+
+        _LitData.__qualname__ = "_LitData"
+        globals()["_LitData"] = _LitData
+    return _LitData
+
+
 def run_litgpt(steps: int) -> list[float]:
     """Runs in the litgpt venv; prints litgpt's own per-iteration times."""
     import torch
@@ -148,30 +188,13 @@ def run_litgpt(steps: int) -> list[float]:
 
     vocab = Tokenizer.from_file(str(WORK / "data" / "tokenizer.json")).get_vocab_size()
     batches = PackedBatches(p.train, SHAPE["context"], SHAPE["batch"])
-
-    class Windows(torch.utils.data.Dataset):
-        def __len__(self):
-            return (steps + 1) * SHAPE["batch"]
-
-        def __getitem__(self, i):
-            b = batches(i // SHAPE["batch"])[0]
-            return torch.cat([b["input_ids"][i % SHAPE["batch"]], b["labels"][i % SHAPE["batch"], -1:]])
-
-    class Data(DataModule):
-        def connect(self, tokenizer=None, batch_size=1, max_seq_length=None, **kw):
-            pass
-
-        def train_dataloader(self):
-            return torch.utils.data.DataLoader(Windows(), batch_size=SHAPE["batch"], shuffle=False)
-
-        def val_dataloader(self):
-            return torch.utils.data.DataLoader(Windows(), batch_size=SHAPE["batch"])
+    Data = litgpt_data_module(DataModule)  # module-level classes: litgpt pickles the loader in its checkpoint
 
     cfg = Config(name="lugha-tiny", block_size=SHAPE["context"], vocab_size=vocab, padded_vocab_size=vocab,
                  n_layer=SHAPE["layers"], n_head=SHAPE["heads"], n_embd=SHAPE["width"], n_query_groups=SHAPE["heads"],
                  rotary_percentage=1.0, parallel_residual=False, bias=False, norm_class_name="RMSNorm",
                  mlp_class_name="LLaMAMLP", intermediate_size=SHAPE["ffn"])
-    setup("lugha-tiny", model_config=cfg, out_dir=WORK / "litgpt-out", precision="32-true", data=Data(),
+    setup("lugha-tiny", model_config=cfg, out_dir=WORK / "litgpt-out", precision="32-true", data=Data(LitWindows(batches, steps)),
           train=TrainArgs(save_interval=None, log_interval=1, global_batch_size=SHAPE["batch"],
                           micro_batch_size=SHAPE["batch"], max_tokens=steps * SHAPE["batch"] * SHAPE["context"],
                           max_norm=1.0, min_lr=SHAPE["lr"] / 10, lr_warmup_steps=WARM, tie_embeddings=True),

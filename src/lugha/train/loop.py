@@ -104,8 +104,10 @@ def make_optimizer(model: torch.nn.Module, cfg: LoopConfig, device: str) -> torc
     decay = [p for p in params if p.dim() >= 2]  # matrices and embeddings; not norms or biases
     no_decay = [p for p in params if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    fused = device.startswith("cuda")
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, **({"fused": True} if fused else {}))
+    # fused kernel on CUDA; on CPU the multi-tensor (foreach) path: one op per step for all parameters
+    # instead of a Python loop over them (~3% of a tiny step on 2 cores; the same arithmetic)
+    kind = {"fused": True} if device.startswith("cuda") else {"foreach": True}
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, **kind)
 
 
 def _world() -> tuple[int, int]:
@@ -205,7 +207,7 @@ def train(model: torch.nn.Module, batches: Callable[[int], list[dict]] | Iterabl
         lr = lr_at(cfg, step, progress())
         for g in opt.param_groups:
             g["lr"] = lr
-        loss_sum = 0.0
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device)  # read once per step: no sync per micro-batch
         for i, m in enumerate(micro):
             ids = m["input_ids"].to(device, non_blocking=True)
             labels = m["labels"].to(device, non_blocking=True)
@@ -219,7 +221,7 @@ def train(model: torch.nn.Module, batches: Callable[[int], list[dict]] | Iterabl
                 ce = F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1),
                                      ignore_index=-100, reduction="sum")
                 (ce * (world / n_global)).backward()
-            loss_sum += float(ce.detach())
+            loss_sum += ce.detach().double()
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_([p for p in raw.parameters() if p.requires_grad], cfg.grad_clip)
         opt.step()
@@ -227,11 +229,10 @@ def train(model: torch.nn.Module, batches: Callable[[int], list[dict]] | Iterabl
         step += 1
         step_tokens = int(n_global)
         tokens += step_tokens
+        ls = loss_sum.reshape(1).cpu()
         if world > 1:
-            ls = torch.tensor([loss_sum], dtype=torch.float64)
             dist.all_reduce(ls)
-            loss_sum = float(ls.item())
-        loss_value = loss_sum / n_global
+        loss_value = float(ls.item()) / n_global
         dt = time.perf_counter() - t0
         elapsed = time.perf_counter() - t_start
         if (cfg.eval_every and step % cfg.eval_every == 0) or elapsed - t_last_eval >= cfg.eval_seconds:
