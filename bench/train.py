@@ -183,6 +183,11 @@ def run_litgpt(steps: int) -> list[float]:
     from lugha.train.data import PackedBatches
 
     torch.set_num_threads(2)
+    import litgpt.pretrain
+
+    # at the end litgpt saves its hyperparameters by re-parsing sys.argv as its own CLI (jsonargparse),
+    # which this script's command line is not: skip that bookkeeping, the timed steps are done by then
+    litgpt.pretrain.save_hyperparameters = lambda *a, **k: None
     p = prepared()
     from tokenizers import Tokenizer
 
