@@ -62,20 +62,10 @@ def normalise_batch(texts: list[str]) -> list[str]:
     """[normalise(t) for t in texts], with the punctuation/space folding done for the whole batch in
     array operations over its code points instead of one regex substitution per text (same values,
     tested: the regex was most of the time normalisation took)."""
-    out: list[str] = []
-    group: list[str] = []
-    size = 0
-    for t in texts:
-        if len(t) > _NORM_CHARS:  # bound the arrays: a very long text alone, the regex way
-            out += _normalise_group(group) + [normalise(t)]
-            group, size = [], 0
-            continue
-        if size + len(t) > _NORM_CHARS:
-            out += _normalise_group(group)
-            group, size = [], 0
-        group.append(t)
-        size += len(t)
-    return out + _normalise_group(group)
+    from lugha.corpus.signals import in_bounded_groups
+
+    # bound the arrays: a very long text alone, the regex way
+    return in_bounded_groups(texts, _NORM_CHARS, _normalise_group, normalise)
 
 
 def _normalise_group(texts: list[str]) -> list[str]:

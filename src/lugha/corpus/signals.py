@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import regex
 
@@ -124,6 +125,26 @@ def _class_array():
 _PROFILE_CHARS = 1 << 20  # code points per char_profiles pass (its arrays take ~20 bytes per code point)
 
 
+def in_bounded_groups(texts: list[str], limit: int, batch: Callable[[list[str]], list],
+                      one: Callable[[str], object]) -> list:
+    """batch() over consecutive groups of at most `limit` characters, one() on a text longer than
+    that alone, results in input order: keeps a batch's code-point arrays bounded whatever the texts."""
+    out: list = []
+    group: list[str] = []
+    size = 0
+    for t in texts:
+        if len(t) > limit:
+            out += batch(group) + [one(t)]
+            group, size = [], 0
+            continue
+        if size + len(t) > limit:
+            out += batch(group)
+            group, size = [], 0
+        group.append(t)
+        size += len(t)
+    return out + batch(group)
+
+
 def char_profiles(texts: list[str]) -> list[Profile]:
     """char_profile of many texts in one pass over their code points (same values: a class per
     code point looked up in an array, counted per text with one bincount)."""
@@ -132,20 +153,7 @@ def char_profiles(texts: list[str]) -> list[Profile]:
     if not texts:
         return []
     if sum(map(len, texts)) > _PROFILE_CHARS:  # bound the arrays: groups of texts, long ones alone
-        out: list[Profile] = []
-        group: list[str] = []
-        size = 0
-        for t in texts:
-            if len(t) > _PROFILE_CHARS:
-                out += char_profiles(group) + [char_profile(t)]
-                group, size = [], 0
-                continue
-            if size + len(t) > _PROFILE_CHARS:
-                out += char_profiles(group)
-                group, size = [], 0
-            group.append(t)
-            size += len(t)
-        return out + char_profiles(group)
+        return in_bounded_groups(texts, _PROFILE_CHARS, char_profiles, char_profile)
     arr, k = _class_array()
     width = k + 6
     names = script_names()
