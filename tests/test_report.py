@@ -140,3 +140,26 @@ def test_font_subsets_are_cached_between_pages(tmp_path, monkeypatch):
     monkeypatch.setenv("LUGHA_CACHE", str(tmp_path / "off"))
     monkeypatch.setenv("LUGHA_FONT_CACHE", "0")
     assert fonts.font_faces(text).faces == first.faces and not (tmp_path / "off").exists()
+
+
+def test_the_same_report_gives_the_same_bytes(tmp_path, monkeypatch):
+    """No run-dependent bytes: chart ids are hashes of their content, no date in the SVG, and the subset
+    fonts keep their face's timestamp (fonts subset afresh each time: the cache is off)."""
+    import time
+
+    monkeypatch.setenv("LUGHA_FONT_CACHE", "0")
+
+    def html():
+        r = Report("ሰላም ዓለም", signature={"lang": "tir"}, blocks=[
+            Chart(kit.bar_chart(["ሀ", "ለ"], [0.4, 0.6], title="ሰላም")),
+            Chart(kit.line_chart([1, 2, 3], {"a": [1, 2, 3], "b": [3, 2, 1]}, title="two"))])
+        return r.html()
+
+    first = html()
+    assert "clipPath" in first and "@font-face" in first
+    time.sleep(1.1)  # a timestamp in seconds would differ now
+    assert html() == first
+    ids = re.findall(r'\bid="([^"]+)"', first)
+    assert len(ids) == len(set(ids)) > 10  # two charts, no id shared between them
+    refs = set(re.findall(r'url\(#([^)]+)\)', first)) | set(re.findall(r'href="#([^"]+)"', first))
+    assert refs and refs <= set(ids)  # every clip-path and marker reference still points at its definition

@@ -97,11 +97,30 @@ write_text_atomic = write_text  # the old name; files get the umask's mode (0644
 # ---- charts (inline SVG) ----------------------------------------------------------------------
 
 def _svg(fig) -> Markup:
+    import matplotlib
+
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    # a fixed salt makes the clip-path ids a hash of their content (else random per run) and no date is
+    # written: the same figures give the same bytes, so a report can be compared with its rerun
+    with matplotlib.rc_context({"svg.hashsalt": "lugha"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     svg = buf.getvalue()
     svg = svg[svg.find("<svg"):]  # drop the XML prolog and DOCTYPE
-    return Markup(svg)
+    return Markup(_unique_ids(svg))
+
+
+def _unique_ids(svg: str) -> str:
+    """Prefix every id in one chart (and every reference to it) with a hash of the chart: matplotlib
+    numbers its groups patch_1, axes_1, ... in every figure, so two charts on a page shared ids."""
+    import hashlib
+    import re
+
+    ids = sorted(set(re.findall(r'\bid="([^"]+)"', svg)), key=len, reverse=True)
+    if not ids:
+        return svg
+    tag = "c" + hashlib.sha256(svg.encode("utf-8")).hexdigest()[:8] + "-"
+    names = "|".join(re.escape(i) for i in ids)
+    return re.sub(rf'(\bid="|#)({names})(?=[")])', lambda m: m.group(1) + tag + m.group(2), svg)
 
 
 def _figure(width: float, height: float):

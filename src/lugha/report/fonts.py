@@ -85,7 +85,8 @@ def subset(face: Face, codepoints: set[int], flavor_: str | None = None) -> byte
     from fontTools import subset as ft_subset
     from fontTools.ttLib import TTFont
 
-    font = TTFont(io.BytesIO(_font_bytes(face.file)))
+    # recalcTimestamp=False: keep the face's own `head.modified`, not the time of subsetting (same bytes each run)
+    font = TTFont(io.BytesIO(_font_bytes(face.file)), recalcTimestamp=False)
     opts = ft_subset.Options()
     opts.flavor = flavor_ or flavor()
     opts.layout_features = ["*"]  # keep every OpenType feature: joining, ligatures, marks
