@@ -104,3 +104,31 @@ def test_unknown_tokenizer_spec_is_one_line(som, tmp_path, run_cli):
 def test_resume_without_checkpoint_is_one_line(som, tmp_path, run_cli):
     code, err = run_cli("train", "lm", som[0], "--out", tmp_path / "none", "--steps", "2", "--resume")
     assert code == 2 and err.strip() == f"lugha: error: {tmp_path / 'none' / 'checkpoint' / 'last.pt'}: --resume: no checkpoint to resume from"
+
+
+def test_compiled_training_matches_eager_and_saves_plain_names(som, tmp_path):
+    """--compile runs the same arithmetic (to float32 rounding) and writes the same HF folder."""
+    from safetensors.torch import load_file
+
+    from lugha.train.lm import train_lm
+
+    kw = _kwargs(4)
+    kw["overrides"]["checkpoint_every"] = "0"
+    eager = train_lm([str(som[0])], tmp_path / "eager", **kw)
+    compiled = train_lm([str(som[0])], tmp_path / "compiled", compile=True, **kw)
+    assert compiled["config"]["compile"] is True and eager["config"]["compile"] is False
+    a, b = load_file(tmp_path / "eager" / "model.safetensors"), load_file(tmp_path / "compiled" / "model.safetensors")
+    assert a.keys() == b.keys()  # no torch.compile "_orig_mod." prefix in the saved names
+    from lugha.train import checkpoint
+
+    ca, cb = (checkpoint.load(tmp_path / d / "checkpoint" / "last.pt")["model"] for d in ("eager", "compiled"))
+    assert ca.keys() == cb.keys()  # so --resume reads a compiled run's checkpoint (with or without --compile)
+    for k in a:
+        assert (a[k] - b[k]).abs().max() < 1e-4, k
+    assert abs(compiled["val_bpb"] - eager["val_bpb"]) < 1e-4
+    assert compiled["signature"]["params"]["config"]["compile"] is True  # the setting is part of the record
+
+
+def test_compile_with_nproc_is_one_line(som, tmp_path, run_cli):
+    code, err = run_cli("train", "lm", som[0], "--out", tmp_path / "o", "--steps", "2", "--nproc", "2", "--compile")
+    assert code == 2 and err.strip() == "lugha: error: --compile is for one process; run --nproc > 1 without it"

@@ -33,6 +33,7 @@ def train_lm_cmd(
     sets: list[str] = typer.Option([], "--set", help="Override a preset setting, KEY=VALUE (layers, width, heads, ffn, context, batch_size, grad_accum, lr, warmup_steps, ...)."),
     dtype: str = typer.Option("float32", "--dtype", help="Parameter dtype: float32 (default) or float64 (for exactness checks)."),
     export_gguf: Optional[str] = typer.Option(None, "--export-gguf", help="Also write DIR/gguf/DIR-<type>.gguf (f16 | q8_0) for llama.cpp / Ollama / LM Studio, checked by reloading it and comparing bits/byte."),
+    compile_: bool = typer.Option(False, "--compile", help="torch.compile the training step: ~9% faster on 2 CPU cores after ~40 s of compiling; needs a C++ compiler; one process only."),
 ):
     """Train a decoder-only LM (LlamaForCausalLM) from scratch with lugha's own loop."""
     from lugha.errors import LughaError
@@ -42,6 +43,8 @@ def train_lm_cmd(
         raise LughaError(f"--dtype {dtype!r}: use float32, float64 or bfloat16")
     _check_gguf_dtype(export_gguf)
     overrides = parse_sets(sets)
+    if compile_ and nproc > 1:
+        raise LughaError("--compile is for one process; run --nproc > 1 without it")
     if nproc > 1:
         from lugha.train.distributed import launch
 
@@ -76,7 +79,7 @@ def train_lm_cmd(
     try:
         info = train_lm(text, out, tokenizer=tokenizer, preset=preset, minutes=minutes, steps=steps, device=device,
                         resume=resume, eval_files=eval_file, seed=seed, overrides=overrides, dtype=dtype,
-                        on_log=on_log, on_status=None if quiet else (lambda s: err_console.print(s)))
+                        compile=compile_, on_log=on_log, on_status=None if quiet else (lambda s: err_console.print(s)))
     finally:
         close()
     if quiet or not info:

@@ -72,6 +72,7 @@ class LoopConfig:
     checkpoint_every: int = 0  # steps; 0 = only by checkpoint_seconds and at the end
     checkpoint_seconds: float = 300.0
     amp: bool = True  # bf16 autocast when the device is CUDA
+    compile: bool = False  # torch.compile the training forward (one process; evaluation stays eager)
     extra: dict = field(default_factory=dict)  # free-form, recorded with the run
 
     def to_dict(self) -> dict:
@@ -148,6 +149,12 @@ def train(model: torch.nn.Module, batches: Callable[[int], list[dict]] | Iterabl
         from torch.nn.parallel import DistributedDataParallel as DDP
 
         model = DDP(model, device_ids=[torch.device(device).index] if device.startswith("cuda") else None)
+    if cfg.compile:
+        if world > 1:
+            raise ValueError("compile is for one process: DDP's unequal last shards would recompile")
+        # only the training step runs compiled: checkpoints save raw's state_dict (no _orig_mod. prefix)
+        # and evaluation's other shapes run eager instead of triggering recompiles
+        model = torch.compile(model)
     opt = make_optimizer(raw, cfg, device)
     step, tokens, elapsed, evals = 0, 0, 0.0, []
     if resume:
