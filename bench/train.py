@@ -3,6 +3,8 @@ quality against budget (held-out bits/byte of `--preset tiny` after M minutes ne
 
     python bench/train.py throughput --steps 30             # tokens/s per core, same shape/text/batch
     python bench/train.py quality --minutes 10 30           # val bpb after 10 and 30 minutes, 6-gram
+    python bench/train.py quality --lang orm --minutes 10   # the same on Oromo (som, orm, hau, ...)
+    python bench/train.py nanogpt                           # nanoGPT's CPU recipe as a sanity row
 
 Text: MasakhaNEWS Somali articles (../shared/data/masakhanews_lm/som.train.tsv for training,
 ../shared/data/masakhanews/som.dev.tsv held out), the `text` column, one article per line.
@@ -12,7 +14,12 @@ trains on the text, batch 16 x 256, AdamW, fp32), the same packed token windows 
 system runs in its own process for --steps optimizer steps and the first 5 are not timed. HF Trainer
 trains the same `LlamaForCausalLM`; litgpt trains its own GPT with the Llama options (RMSNorm,
 LLaMAMLP, RoPE, tied embeddings) through `litgpt.pretrain.setup` with an in-memory DataModule (its
-TextFiles module needs litdata). Tokens/s per core = tokens/s / the cores torch uses (2 here).
+TextFiles module needs litdata). Tokens/s per core = tokens/s / the cores torch uses (2 here). litgpt's
+pretrain always runs torch.compile, so lugha (`--compile`) and HF (`torch_compile=True`) are timed
+eager and compiled.
+
+nanoGPT sanity row: its README's CPU recipe (4 x 128, context 64, batch 12, 2,000 iterations) through
+`lugha train lm --tokenizer bytes`, on the news text (Shakespeare is not available offline).
 
 Set-up for litgpt (kept out of lugha's dependencies, and not allowed to change torch):
     python -m venv /tmp/benchvenv && /tmp/benchvenv/bin/pip install --no-deps litgpt lightning \
@@ -44,12 +51,16 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def texts() -> tuple[Path, Path]:
+def texts(lang: str = "som") -> tuple[Path, Path]:
+    """LANG.train.txt (masakhanews_lm's file for the language: train, or test where it has no train
+    split) and LANG.dev.txt (masakhanews' dev split), one article per line."""
     WORK.mkdir(parents=True, exist_ok=True)
     csv.field_size_limit(1 << 30)
+    lm = sorted((DATA / "masakhanews_lm").glob(f"{lang}.*.tsv"))
+    if not lm:
+        sys.exit(f"no masakhanews_lm text for {lang!r} under {DATA / 'masakhanews_lm'}")
     out = []
-    for src, name in ((DATA / "masakhanews_lm" / "som.train.tsv", "som.train.txt"),
-                      (DATA / "masakhanews" / "som.dev.tsv", "som.dev.txt")):
+    for src, name in ((lm[-1], f"{lang}.train.txt"), (DATA / "masakhanews" / f"{lang}.dev.tsv", f"{lang}.dev.txt")):
         dst = WORK / name
         if not dst.exists():
             with open(src, newline="", encoding="utf-8") as f:
@@ -69,7 +80,7 @@ def prepared():
 
 # ---- one system per process -------------------------------------------------------------------
 
-def run_lugha(steps: int) -> list[float]:
+def run_lugha(steps: int, compile: bool = False) -> list[float]:
     import torch
 
     from lugha.train.data import BOS, PackedBatches
@@ -84,12 +95,13 @@ def run_lugha(steps: int) -> list[float]:
     model = build_model(cfg, tok.get_vocab_size(), tok.token_to_id(BOS))
     times: list[float] = []
     train(model, PackedBatches(p.train, SHAPE["context"], SHAPE["batch"]),
-          LoopConfig(lr=SHAPE["lr"], warmup_steps=WARM, max_steps=steps, eval_seconds=1e9, checkpoint_seconds=1e9),
+          LoopConfig(lr=SHAPE["lr"], warmup_steps=WARM, max_steps=steps, eval_seconds=1e9, checkpoint_seconds=1e9,
+                     compile=compile),
           on_log=lambda log: times.append(SHAPE["batch"] * SHAPE["context"] / log["tokens_per_s"]))
     return times
 
 
-def run_hf(steps: int) -> list[float]:
+def run_hf(steps: int, compile: bool = False) -> list[float]:
     import torch
     from tokenizers import Tokenizer
     from transformers import Trainer, TrainerCallback, TrainingArguments
@@ -127,7 +139,7 @@ def run_hf(steps: int) -> list[float]:
                              max_steps=steps, learning_rate=SHAPE["lr"], warmup_steps=WARM,
                              lr_scheduler_type="cosine", weight_decay=0.1, max_grad_norm=1.0,
                              adam_beta2=0.95, logging_steps=10**9, save_strategy="no", report_to=[],
-                             use_cpu=True, dataloader_num_workers=0, disable_tqdm=True)
+                             use_cpu=True, dataloader_num_workers=0, disable_tqdm=True, torch_compile=compile)
     Trainer(model=model, args=args, train_dataset=Windows(), callbacks=[Clock()]).train()
     return times
 
@@ -214,7 +226,9 @@ def child(system: str, steps: int) -> None:
     import resource
 
     t0 = time.perf_counter()
-    times = {"lugha": run_lugha, "hf": run_hf, "litgpt": run_litgpt}[system](steps)
+    runs = {"lugha": run_lugha, "lugha --compile": lambda n: run_lugha(n, compile=True), "hf": run_hf,
+            "hf torch_compile": lambda n: run_hf(n, compile=True), "litgpt": run_litgpt}
+    times = runs[system](steps)
     print(json.dumps({"times": times, "wall": time.perf_counter() - t0,
                       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
@@ -223,7 +237,8 @@ def throughput(steps: int) -> None:
     prepared()  # tokenize once, before any clock runs
     env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     rows = []
-    for system in ("lugha", "hf", "litgpt"):
+    # litgpt's pretrain always runs torch.compile; lugha and HF are timed both eager and compiled
+    for system in ("lugha", "lugha --compile", "hf", "hf torch_compile", "litgpt"):
         py = sys.executable
         if system == "litgpt":
             py = os.environ.get("LITGPT_PYTHON")
@@ -252,20 +267,13 @@ def throughput(steps: int) -> None:
         print(f"| {s} | {n} | {tps:,.0f} | {tpc:,.0f} | {rss:,.0f} | {a} | {b} |")
 
 
-def quality(minutes: list[float]) -> None:
-    train, dev = texts()
+def quality(minutes: list[float], lang: str = "som") -> None:
+    train, dev = texts(lang)
     lugha = [sys.executable, "-m", "lugha.cli"]
     env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    rows = []
-    ng = WORK / "som6.lm"
-    t0 = time.perf_counter()
-    subprocess.run([*lugha, "train", "ngram", str(train), "--order", "6", "--out", str(ng)], env=env, check=True)
-    subprocess.run([*lugha, "eval", "bpb", "--model", f"ngram:{ng}", str(dev), "--json", str(WORK / "som6.json")],
-                   env=env, check=True, capture_output=True)
-    rows.append(("6-gram (KN)", json.loads((WORK / "som6.json").read_text())["files"][0]["bpb"], "", "",
-                 f"{time.perf_counter() - t0:.0f} s", loadavg()))
+    rows = [ngram_row(train, dev, lugha, env)]
     for m in minutes:
-        out = WORK / f"tiny-{m:g}min"
+        out = WORK / f"{lang}-tiny-{m:g}min"
         before = loadavg()
         subprocess.run([*lugha, "train", "lm", str(train), "--out", str(out), "--preset", "tiny", "--minutes",
                         str(m), "--eval", str(dev)], env=env, check=True)
@@ -273,10 +281,47 @@ def quality(minutes: list[float]) -> None:
         rows.append((f"lugha tiny, {m:g} min", info["eval"][str(dev)]["bpb"], f"{info['val_bpb']:.3f}",
                      f"{info['tokens_seen']:,}", f"{info['compute']['tokens_per_second']:,.0f} tok/s",
                      f"{before} -> {loadavg()}"))
-    print("| model | som.dev bpb | val split bpb | tokens seen | speed | load average |")
+    print(f"| model | {lang}.dev bpb | val split bpb | tokens seen | speed | load average |")
     print("|---|---:|---:|---:|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]:.3f} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |")
+
+
+def ngram_row(train: Path, dev: Path, lugha: list[str], env: dict) -> tuple:
+    ng = WORK / f"{train.name.split('.')[0]}6.lm"
+    t0 = time.perf_counter()
+    subprocess.run([*lugha, "train", "ngram", str(train), "--order", "6", "--out", str(ng)], env=env, check=True)
+    subprocess.run([*lugha, "eval", "bpb", "--model", f"ngram:{ng}", str(dev), "--json", str(ng) + ".eval.json"],
+                   env=env, check=True, capture_output=True)
+    bpb = json.loads(Path(str(ng) + ".eval.json").read_text())["files"][0]["bpb"]
+    return ("6-gram (KN)", bpb, "", "", f"{time.perf_counter() - t0:.0f} s", loadavg())
+
+
+# nanoGPT's README CPU recipe: 4 layers x 128, 4 heads, context 64, batch 12, 2,000 iterations, lr 1e-3
+# (its shakespeare_char config: warm-up 100, decay to 1e-4 at 2,000, weight decay 0.1, clip 1.0), no
+# dropout. SwiGLU 344 has the parameters of its 512-wide GELU MLP. Characters -> lugha's byte tokens.
+NANOGPT = dict(layers=4, width=128, heads=4, ffn=344, context=64, batch_size=12, lr=1e-3, warmup_steps=100,
+               min_lr_ratio=0.1, weight_decay=0.1, grad_clip=1.0)
+
+
+def nanogpt(lang: str = "som", steps: int = 2000) -> None:
+    """The recipe on LANG's news as bytes (no Shakespeare offline): a sanity row, not a race."""
+    train, dev = texts(lang)
+    lugha = [sys.executable, "-m", "lugha.cli"]
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = WORK / f"{lang}-nanogpt-recipe"
+    sets = [a for k, v in NANOGPT.items() for a in ("--set", f"{k}={v}")]
+    before, t0 = loadavg(), time.perf_counter()
+    subprocess.run([*lugha, "train", "lm", str(train), "--out", str(out), "--tokenizer", "bytes", "--steps",
+                    str(steps), *sets, "--eval", str(dev)], env=env, check=True)
+    wall = time.perf_counter() - t0
+    info = json.loads((out / "training.json").read_text())
+    ng = ngram_row(train, dev, lugha, env)
+    print(f"| run | steps | val loss (nats/byte) | val split bpb | {lang}.dev bpb | wall | load average |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    print(f"| lugha, nanoGPT recipe, bytes | {info['steps']} | {info['val_loss']:.3f} | {info['val_bpb']:.3f} | "
+          f"{info['eval'][str(dev)]['bpb']:.3f} | {wall:.0f} s | {before} -> {loadavg()} |")
+    print(f"| 6-gram (KN), same text | | | | {ng[1]:.3f} | {ng[4]} | {ng[5]} |")
 
 
 def main() -> None:
@@ -289,8 +334,17 @@ def main() -> None:
     t.add_argument("--steps", type=int, default=30)
     q = sub.add_parser("quality")
     q.add_argument("--minutes", type=float, nargs="+", default=[10])
+    q.add_argument("--lang", default="som")
+    n = sub.add_parser("nanogpt")
+    n.add_argument("--lang", default="som")
+    n.add_argument("--steps", type=int, default=2000)
     a = ap.parse_args()
-    throughput(a.steps) if a.cmd == "throughput" else quality(a.minutes)
+    if a.cmd == "throughput":
+        throughput(a.steps)
+    elif a.cmd == "quality":
+        quality(a.minutes, a.lang)
+    else:
+        nanogpt(a.lang, a.steps)
 
 
 if __name__ == "__main__":

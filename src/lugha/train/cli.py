@@ -33,7 +33,7 @@ def train_lm_cmd(
     sets: list[str] = typer.Option([], "--set", help="Override a preset setting, KEY=VALUE (layers, width, heads, ffn, context, batch_size, grad_accum, lr, warmup_steps, ...)."),
     dtype: str = typer.Option("float32", "--dtype", help="Parameter dtype: float32 (default) or float64 (for exactness checks)."),
     export_gguf: Optional[str] = typer.Option(None, "--export-gguf", help="Also write DIR/gguf/DIR-<type>.gguf (f16 | q8_0) for llama.cpp / Ollama / LM Studio, checked by reloading it and comparing bits/byte."),
-    compile_: bool = typer.Option(False, "--compile", help="torch.compile the training step: ~9% faster on 2 CPU cores after ~40 s of compiling; needs a C++ compiler; one process only."),
+    compile_: bool = typer.Option(False, "--compile", help="torch.compile the training step: 4-9% faster on 2 CPU cores after ~40 s of compiling; needs a C++ compiler; one process only."),
 ):
     """Train a decoder-only LM (LlamaForCausalLM) from scratch with lugha's own loop."""
     from lugha.errors import LughaError
