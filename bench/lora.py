@@ -20,28 +20,16 @@ document rows for each learning rate, and prints the held-out bpb change from ze
 from __future__ import annotations
 
 import argparse
-import csv
 import math
-import re
+import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
-
-
-def sentences(path, articles, lo=60, hi=300):
-    csv.field_size_limit(1 << 30)
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for i, row in enumerate(csv.DictReader(f, delimiter="\t")):
-            if i >= articles:
-                break
-            for s in re.split(r"(?<=[.!?])\s+", row["text"]):
-                s = s.strip().strip('"')
-                if lo <= len(s) <= hi:
-                    out.append(s)
-    return out
+sys.path.insert(0, str(REPO))
+# the short runs are the slow test's runs: the same sentences, from the test's own helper
+from tests.models.test_lora import _sentences as sentences  # noqa: E402
 
 
 def packed(base, texts):
