@@ -50,8 +50,9 @@ def register(app: typer.Typer) -> None:
 
                 # the demo compares one borrowed model (Gemma first), so it stays near its 4 minutes
                 # with every extra installed (4.9 minutes with both embedded models, measured)
+                # none installed: left to the default, whose note says what is missing
                 found, _ = default_models()
-                s.models = found[:1]
+                s.models = found[:1] or None
         elif project is not None:
             s = settings_from_toml(project)
         else:
